@@ -1,0 +1,90 @@
+"""One chat interface, several backends.
+
+- :class:`LlamaCppBackend`: a registry model in this process (llama-cpp-python);
+- :class:`OpenAICompatBackend`: any OpenAI-compatible endpoint (llama.cpp's server,
+  Foundry Local, vLLM, Ollama's ``/v1``, ``course serve``);
+- :class:`OllamaBackend`: Ollama's native API;
+- :class:`ScriptedBackend`: a scripted fake that injects faults, for tests.
+
+Every backend offers ``chat(messages, ...)`` and ``stream(messages, ...)`` with the
+same arguments (tools, tool_choice, response_format, temperature, seed, max_tokens)
+and reports :class:`Usage` and :class:`Timings`.
+"""
+
+from .base import ChatBackend, ChatStream
+from .fake import (
+    CallTool,
+    CallTools,
+    Delay,
+    Endless,
+    FakeClock,
+    Raise,
+    Reply,
+    ScriptedBackend,
+    ScriptExhaustedError,
+    malformed_tool_call,
+    unknown_tool_call,
+    wrong_types_call,
+)
+from .types import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    BadRequestError,
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    Timings,
+    ToolCall,
+    Usage,
+    json_schema_format,
+)
+
+
+def __getattr__(name: str):
+    # The real backends import heavy clients; load them only when asked for.
+    if name == "LlamaCppBackend":
+        from .llama_cpp import LlamaCppBackend
+
+        return LlamaCppBackend
+    if name == "OpenAICompatBackend":
+        from .openai_compat import OpenAICompatBackend
+
+        return OpenAICompatBackend
+    if name == "OllamaBackend":
+        from .ollama_native import OllamaBackend
+
+        return OllamaBackend
+    raise AttributeError(name)
+
+
+__all__ = [
+    "BackendError",
+    "BackendTimeoutError",
+    "BackendUnavailableError",
+    "BadRequestError",
+    "CallTool",
+    "CallTools",
+    "ChatBackend",
+    "ChatChunk",
+    "ChatRequest",
+    "ChatResponse",
+    "ChatStream",
+    "Delay",
+    "Endless",
+    "FakeClock",
+    "LlamaCppBackend",
+    "OllamaBackend",
+    "OpenAICompatBackend",
+    "Raise",
+    "Reply",
+    "ScriptExhaustedError",
+    "ScriptedBackend",
+    "Timings",
+    "ToolCall",
+    "Usage",
+    "json_schema_format",
+    "malformed_tool_call",
+    "unknown_tool_call",
+    "wrong_types_call",
+]
