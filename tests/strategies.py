@@ -339,7 +339,9 @@ def function_specs(draw: st.DrawFn, max_params: int = 5) -> FunctionSpec:
     params = [draw(_param_specs(name)) for name in names]
     # The exec'd module defines the function as a global: it must not shadow
     # a name its annotations use.
-    name = draw(identifiers(12).filter(lambda n: n not in _RESERVED and not n.startswith("_default_")))
+    name = draw(
+        identifiers(12).filter(lambda n: n not in _RESERVED and not n.startswith("_default_"))
+    )
     return FunctionSpec(
         name=name,
         summary=draw(_sentences),
@@ -393,7 +395,9 @@ def mutations(value: Any) -> list[Any]:
 
 def argument_mutations(spec: FunctionSpec, arguments: dict[str, Any]) -> list[Any]:
     """Every single mistake on valid ``arguments``: a value, a missing or an extra key."""
-    found: list[Any] = [{**arguments, key: new} for key, value in arguments.items() for new in mutations(value)]
+    found: list[Any] = [
+        {**arguments, key: new} for key, value in arguments.items() for new in mutations(value)
+    ]
     found += [{k: v for k, v in arguments.items() if k != key} for key in arguments]
     taken = {p.name for p in spec.params}
     found.append({**arguments, next(f"x{i}" for i in range(99) if f"x{i}" not in taken): 1})

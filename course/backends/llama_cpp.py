@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..models import DEFAULT_MODEL, ModelFileError, get_model, model_path
 from .base import ChatBackend, ChatStream
 from .toolcall_text import call_schema, parse_tool_calls
@@ -207,6 +209,7 @@ class LlamaCppBackend(ChatBackend):
                 bos_token=vocab.token_get_text(self.llm.token_bos()),
             )
         self._grammars: dict[str, Any] = {}
+        self._no_call_tokens = None
 
     # -- prompt -------------------------------------------------------------
     def _template_messages(self, request: ChatRequest) -> list[dict]:
@@ -261,7 +264,7 @@ class LlamaCppBackend(ChatBackend):
             # 3 tokens/s instead of 25; its template already teaches the call format, so
             # auto mode parses and validates the reply instead of constraining it.
             return None
-        if request.tools_active:
+        elif request.tools_active:
             tools = request.tools
             if request.forced_tool:
                 tools = [t for t in tools if t["function"]["name"] == request.forced_tool]
@@ -281,13 +284,30 @@ class LlamaCppBackend(ChatBackend):
                 raise BadRequestError(f"could not compile a grammar for this schema: {exc}") from exc
         return self._grammars[text]
 
+    def _call_opening_tokens(self):
+        """Ids of the tokens that open a call (``<tool_call>``, ``{``, a code fence).
+
+        Masking them is how tool_choice="none" keeps a model that has seen calls in
+        the history from writing one more as text; a mask costs almost nothing per
+        token, unlike a grammar over a 152k-token vocabulary. (llama-cpp-python
+        0.3.36 drops ``logit_bias`` when a ``logits_processor`` is also given, so the
+        mask is applied in the backend's own processor.)
+        """
+        if self._no_call_tokens is None:
+            vocab = self.llm._model
+            self._no_call_tokens = np.array([
+                token for token in range(self.llm.n_vocab())
+                if vocab.token_get_text(token).lstrip(" \u0120\u010a").startswith(("{", "<tool_call>", "```"))
+            ], dtype=np.intp)
+        return self._no_call_tokens
+
     # -- generation ---------------------------------------------------------
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=False, special=True)) if text else 0
 
     def _generate(self, request: ChatRequest) -> Iterator[Delta]:
         prompt = self.render_prompt(request)
-        yield from self._run(prompt, request, parse_calls=request.tools_active)
+        yield from self._run(prompt, request, parse_calls=bool(request.tools))
 
     def _run(self, prompt: str, request: ChatRequest, *, parse_calls: bool) -> Iterator[Delta]:
         llama_cpp = _llama_cpp()
@@ -298,9 +318,13 @@ class LlamaCppBackend(ChatBackend):
                 f"more than the context of {self.n_ctx}: shorten the conversation or pass a larger n_ctx"
             )
         sampled = [0]
+        # tool_choice="none" after tool calls: keep the model from writing another call as text
+        banned = self._call_opening_tokens() if (request.tools and request.tool_choice == "none") else None
 
         def count(_ids, scores):  # called once per sampled token: an exact count
             sampled[0] += 1
+            if banned is not None:
+                scores[banned] = -np.inf
             return scores
 
         grammar = self._grammar(request)
@@ -336,7 +360,9 @@ class LlamaCppBackend(ChatBackend):
         usage = Usage(prompt_tokens=len(prompt_tokens), completion_tokens=completion_tokens)
         full = "".join(text)
         if parse_calls:
-            if self.native_tools:
+            if request.tool_choice == "none":
+                answer, calls = full, []
+            elif self.native_tools:
                 answer, calls = full, parse_tool_calls(full, [t["function"]["name"] for t in request.tools])
             else:
                 answer, calls = parse_decision(full)

@@ -100,14 +100,17 @@ def parse_docstring(doc: str | None) -> ParsedDocstring:
     descriptions come from a Google-style ``Args:`` section (continuation
     lines included) and from reST ``:param name: text`` fields.
 
-    >>> parse_docstring('''Add two numbers.
+    >>> parsed = parse_docstring('''Add two numbers.
     ...
     ... Args:
     ...     a: The first number.
     ...     b: The second
     ...         number.
     ... ''')
-    ParsedDocstring(summary='Add two numbers.', params={'a': 'The first number.', 'b': 'The second number.'})
+    >>> parsed.summary
+    'Add two numbers.'
+    >>> parsed.params
+    {'a': 'The first number.', 'b': 'The second number.'}
     """
     if not doc:
         return ParsedDocstring("", {})

@@ -105,7 +105,8 @@ def _schema(annotation: object, *, outer: object, where: str) -> dict[str, Any]:
 
     if origin is Annotated:
         schema = _schema(args[0], outer=outer, where=where)
-        notes = [note for note in annotation.__metadata__ if isinstance(note, str)]  # type: ignore[attr-defined]
+        metadata = annotation.__metadata__  # type: ignore[attr-defined]
+        notes = [note for note in metadata if isinstance(note, str)]
         if notes:
             schema["description"] = " ".join(" ".join(notes).split())
         return schema
@@ -130,7 +131,9 @@ def _schema(annotation: object, *, outer: object, where: str) -> dict[str, Any]:
         if not args:
             return {"type": "object"}
         if args[0] is not str:
-            raise _unsupported(annotation, outer, where, "JSON object keys are always strings, use dict[str, T]")
+            raise _unsupported(
+                annotation, outer, where, "JSON object keys are always strings, use dict[str, T]"
+            )
         return {
             "type": "object",
             "additionalProperties": _schema(args[1], outer=outer, where=where),

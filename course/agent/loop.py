@@ -1,0 +1,158 @@
+"""The agent loop: the reference implementation of lesson 00.
+
+An agent is a loop around a model::
+
+    messages = [system, user]
+    repeat at most max_steps times:
+        reply = model(messages, tools)
+        if the reply has no tool calls: it is the answer, stop
+        for each tool call: run it, append the result as a "tool" message
+
+Three things make the loop safe with a small model:
+
+- **Nothing the model writes can crash it.** An unknown tool, arguments that are
+  not JSON or have the wrong types, or a tool that raises: each becomes a tool
+  result that tells the model what went wrong, so it can correct itself.
+- **It always ends.** ``max_steps`` bounds the number of model calls.
+- **It does not repeat itself.** Tiny models often call the same tool again after
+  getting its result; the loop answers a repeated call from what it already has
+  and asks the model for the final answer with tools switched off.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..backends.base import ChatBackend
+from ..backends.types import BackendError, ToolCall
+from ..tools import Tool, ToolArgumentError
+from .trace import ModelStep, ToolStep, Trace
+
+DEFAULT_INSTRUCTIONS = "You are a helpful assistant. Use the tools when they can answer the question."
+
+
+class AgentError(Exception):
+    """The agent could not finish because the backend failed; ``trace`` keeps what happened."""
+
+    def __init__(self, message: str, trace: Trace):
+        super().__init__(message)
+        self.trace = trace
+
+
+@dataclass
+class AgentResult:
+    """What a run produced: the answer (None when it stopped early), why it stopped, the trace."""
+
+    answer: str | None
+    stop_reason: str  # "answer" | "max_steps"
+    trace: Trace
+    messages: list[dict] = field(default_factory=list)
+
+    @property
+    def tool_results(self) -> list[str]:
+        return [step.content for step in self.trace.tool_steps if step.ok]
+
+
+def format_result(value: Any) -> str:
+    """A tool's return value as the text the model reads."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def execute_tool_call(call: ToolCall, tools: dict[str, Tool]) -> ToolStep:
+    """Run one call; every mistake becomes an error result the model can read, never an exception."""
+    start = time.perf_counter()
+    tool = tools.get(call.name)
+    if tool is None:
+        error = f"unknown tool '{call.name}'. Available tools: {', '.join(sorted(tools)) or 'none'}."
+        return ToolStep(call, f"Error: {error}", ok=False, error="unknown_tool")
+    try:
+        value = tool.invoke(call.arguments)
+    except ToolArgumentError as exc:
+        return ToolStep(call, f"Error: {exc}", ok=False, error="bad_arguments",
+                        seconds=time.perf_counter() - start)
+    except Exception as exc:  # the tool itself failed: report it, keep the loop alive
+        return ToolStep(call, f"Error: tool '{call.name}' raised {type(exc).__name__}: {exc}", ok=False,
+                        error="tool_exception", seconds=time.perf_counter() - start)
+    return ToolStep(call, format_result(value), ok=True, seconds=time.perf_counter() - start)
+
+
+def tool_message(step: ToolStep) -> dict:
+    """The ``tool`` message that carries a result back to the model."""
+    return {"role": "tool", "tool_call_id": step.call.id, "name": step.call.name, "content": step.content}
+
+
+class Agent:
+    """A model, instructions and tools, run by :meth:`run`."""
+
+    def __init__(
+        self,
+        backend: ChatBackend,
+        tools: Sequence[Tool] = (),
+        *,
+        instructions: str = DEFAULT_INSTRUCTIONS,
+        max_steps: int = 5,
+        max_tokens: int = 128,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ):
+        if max_steps < 1:
+            raise ValueError("max_steps must be at least 1")
+        self.backend = backend
+        self.tools = {t.name: t for t in tools}
+        if len(self.tools) != len(tools):
+            raise ValueError("two tools share a name; tool names must be unique")
+        self.instructions = instructions
+        self.max_steps = max_steps
+        self.options = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}
+
+    def run(self, user_message: str, *, history: Sequence[dict] = ()) -> AgentResult:
+        """Answer ``user_message``; ``history`` holds earlier turns of the conversation."""
+        messages: list[dict] = [{"role": "system", "content": self.instructions}, *history,
+                                {"role": "user", "content": user_message}]
+        trace = Trace()
+        answered: dict[tuple[str, str], ToolStep] = {}
+        tool_choice = "auto"
+        for _ in range(self.max_steps):
+            try:
+                response = self.backend.chat(
+                    messages, tools=list(self.tools.values()) or None,
+                    tool_choice=tool_choice if self.tools else None, **self.options,
+                )
+            except BackendError as exc:
+                raise AgentError(f"the model backend failed after {len(trace.steps)} steps: {exc}", trace) from exc
+            trace.add(ModelStep(response))
+            if not response.tool_calls:
+                messages.append(response.message())
+                return AgentResult(response.content or "", "answer", trace, messages)
+            keys = [(call.name, _canonical(call.arguments)) for call in response.tool_calls]
+            if all(key in answered for key in keys):
+                # Every call repeats one already answered: a small model stuck in a loop.
+                # Leave the repeat out of the history and ask for the answer with tools off.
+                for call, key in zip(response.tool_calls, keys):
+                    trace.add(ToolStep(call, answered[key].content, ok=True, error="repeated_call"))
+                tool_choice = "none"
+                continue
+            messages.append(response.message())
+            for call, key in zip(response.tool_calls, keys):
+                step = answered.get(key) or execute_tool_call(call, self.tools)
+                if step.ok:
+                    answered[key] = step
+                trace.add(step)
+                messages.append(tool_message(step) | {"tool_call_id": call.id})
+        return AgentResult(None, "max_steps", trace, messages)
+
+
+def _canonical(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments), sort_keys=True)
+    except (json.JSONDecodeError, TypeError):
+        return arguments
