@@ -1,0 +1,22 @@
+"""Exercise l00.1: write a typed tool.
+
+The decorator ``@tool`` (from :mod:`course.tools`) reads the signature and the
+docstring below and turns them into the JSON schema the model sees. Your job is
+the body: what the tool actually does.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from course.tools import tool
+
+
+@tool
+def get_current_time(timezone: str = "UTC") -> str:
+    """Return the current date and time in a timezone, in ISO 8601 format.
+
+    Args:
+        timezone: An IANA timezone name such as "Europe/Paris" or "Asia/Tokyo".
+    """
+    # YOUR CODE HERE: exercise l00.1, Write a typed tool
+    raise NotImplementedError("exercise l00.1: read lessons/l00_getting_started/index.md#write-a-typed-tool, then run `course check l00`")
