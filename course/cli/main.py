@@ -1,2 +1,58 @@
-def main():
-    raise SystemExit("course CLI: under construction")
+"""``course``: the command line of the course.
+
+Learner verbs: lessons, check, hint, solution, reset, progress.
+Course verbs: doctor, demo, models, bench. Instructor verbs: exercises build.
+Every verb a script would call has a ``--json`` form. Expected mistakes (an
+unknown lesson, a missing model) print one clear line and exit 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+from rich.console import Console
+
+from ..exercises.meta import CourseError
+from ..models import ModelError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def friendly_errors(func):
+    """Turn the course's expected errors into one line on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from ..backends.types import BackendError
+        from ..grading.runner import GradingError
+
+        try:
+            return func(*args, **kwargs)
+        except (CourseError, ModelError, GradingError, BackendError) as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            sys.exit(2)
+
+    return wrapper
+
+
+def print_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="edge-agents-course")
+def cli() -> None:
+    """Edge Agents: build AI agents on small language models, offline, graded by pytest."""
+
+
+def main() -> None:
+    cli()
+
+
+# Commands register themselves on import; importing here keeps `course --help` complete.
+from . import course_cmds, learner  # noqa: E402,F401

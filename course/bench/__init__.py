@@ -1,0 +1,1 @@
+"""Benchmarks: figures measured beside a reference from the same run."""

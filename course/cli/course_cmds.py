@@ -1,0 +1,183 @@
+"""Course verbs: models, doctor, demo, bench."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import sys
+import time
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from ..models import DEFAULT_MODEL, list_models, model_status
+from .main import cli, console, friendly_errors, print_json
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+@cli.command()
+@click.option("--verify", is_flag=True, help="join chunked models and check every sha256 now")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@friendly_errors
+def models(verify: bool, as_json: bool) -> None:
+    """List the shipped models: alias, file, size, quantization, chat format, installed or not."""
+    rows = []
+    for entry in list_models():
+        status = model_status(entry.alias, verify=verify)
+        rows.append({
+            "alias": entry.alias, "title": entry.title, "file": entry.filename, "size_bytes": entry.size_bytes,
+            "quantization": entry.quantization, "parameters": entry.parameters,
+            "chat_format": entry.chat_format or "none (base model)", "kind": entry.kind,
+            "installed": status.installed, "path": str(status.path) if status.path else None,
+            "problem": status.problem, "install": entry.install,
+        })
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="Shipped models (from PyPI packages, nothing downloaded at run time)")
+    for col in ("alias", "file", "size", "quant", "params", "chat format", "installed"):
+        table.add_column(col)
+    for r in rows:
+        installed = "[green]yes[/]" if r["installed"] else f"[red]no[/]: {escape(r['problem'])}"
+        table.add_row(r["alias"], r["file"], _mb(r["size_bytes"]), r["quantization"], r["parameters"],
+                      r["chat_format"], installed)
+    console.print(table)
+
+
+def _check(name: str, ok: bool, detail: str, fix: str = "", required: bool = True) -> dict:
+    return {"check": name, "ok": ok, "detail": detail, "fix": "" if ok else fix, "required": required}
+
+
+def run_doctor() -> list[dict]:
+    """Every readiness check, each with the fix for a problem."""
+    from ..exercises.meta import CourseError, find_root
+
+    checks = [_check("python", sys.version_info >= (3, 11), platform.python_version(),
+                     "install Python 3.11 or newer")]
+    try:
+        root = find_root()
+        checks.append(_check("course folder", True, str(root)))
+    except CourseError as exc:
+        checks.append(_check("course folder", False, str(exc), "cd into the course checkout"))
+    for module, dist, required in (("llama_cpp", "llama-cpp-python", True), ("openai", "openai", True),
+                                   ("ollama", "ollama", True), ("rich", "rich", True),
+                                   ("hypothesis", "hypothesis", True), ("gguf", "gguf", True),
+                                   ("mkdocs", "mkdocs-material", False), ("nbgrader", "nbgrader", False)):
+        found = importlib.util.find_spec(module) is not None
+        version = ""
+        if found:
+            from importlib.metadata import PackageNotFoundError, version as dist_version
+
+            try:
+                version = dist_version(dist)
+            except PackageNotFoundError:
+                version = "installed"
+        extra = {"mkdocs": "site", "nbgrader": "instructor"}.get(module)
+        fix = f'pip install -e ".[{extra}]"' if extra else f"pip install {dist}"
+        checks.append(_check(f"package {dist}", found, version or "missing", fix, required))
+    for entry in list_models():
+        status = model_status(entry.alias)
+        checks.append(_check(f"model {entry.alias}", status.installed,
+                             str(status.path or ("chunks installed, joined on first use" if status.installed else "")),
+                             status.problem, required=entry.alias == DEFAULT_MODEL))
+    checks.append(_check("CPU threads", True, f"{os.cpu_count()} (the backends use all of them)"))
+    return checks
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def doctor(as_json: bool) -> None:
+    """Check that everything the course needs is ready, with the fix for each problem."""
+    checks = run_doctor()
+    bad = [c for c in checks if not c["ok"] and c["required"]]
+    if as_json:
+        print_json(checks)
+    else:
+        table = Table(title="course doctor")
+        for col in ("", "check", "detail", "fix"):
+            table.add_column(col)
+        for c in checks:
+            mark = "[green]✓[/]" if c["ok"] else ("[red]✗[/]" if c["required"] else "[yellow]![/]")
+            table.add_row(mark, c["check"], escape(c["detail"]), escape(c["fix"]))
+        console.print(table)
+        console.print("[green]Ready.[/]" if not bad else f"[red]{len(bad)} problem(s) to fix first.[/]")
+    raise SystemExit(1 if bad else 0)
+
+
+@cli.command()
+@click.option("--model", default=DEFAULT_MODEL, show_default=True, help="registry alias of the model")
+@click.option("--question", default="What time is it in Paris right now?", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@friendly_errors
+def demo(model: str, question: str, as_json: bool) -> None:
+    """Run a real tool-calling agent on a shipped model and show every step with timings."""
+    from ..agent import Agent
+    from ..backends.llama_cpp import LlamaCppBackend
+    from ..tools.clock import get_current_time
+
+    start = time.perf_counter()
+    backend = LlamaCppBackend(model)
+    load_s = time.perf_counter() - start
+    agent = Agent(backend, [get_current_time])
+    run_start = time.perf_counter()
+    result = agent.run(question)
+    run_s = time.perf_counter() - run_start
+    calls = [{"name": s.call.name, "arguments": s.call.arguments, "result": s.content, "ok": s.ok}
+             for s in result.trace.tool_steps]
+    steps = [{"ttft_s": s.response.timings.ttft_s, "tokens_per_s": s.response.timings.tokens_per_s,
+              "completion_tokens": s.response.usage.completion_tokens} for s in result.trace.model_steps]
+    if as_json:
+        print_json({"model": model, "question": question, "answer": result.answer, "stop_reason": result.stop_reason,
+                    "tool_calls": calls, "model_steps": steps, "load_s": load_s, "run_s": run_s})
+        return
+    console.print(f"[bold]model[/] {model} ({backend.path.name}, loaded in {load_s:.2f} s, "
+                  f"{backend.n_threads} threads)")
+    console.print(f"[bold]user[/]  {escape(question)}")
+    result.trace.print(console)
+    if calls:
+        first = calls[0]
+        console.print(f"[bold]tool call[/] {first['name']}({escape(first['arguments'])}) -> {escape(first['result'])}")
+    console.print(f"[bold]answer[/] {escape(result.answer or '(no answer: stopped at max_steps)')}")
+    rates = [s["tokens_per_s"] for s in steps if s["tokens_per_s"]]
+    console.print(f"[bold]timings[/] {len(steps)} model calls in {run_s:.2f} s; first token after "
+                  f"{steps[0]['ttft_s'] * 1000:.0f} ms; decode {min(rates):.0f}-{max(rates):.0f} tokens/s"
+                  if rates else f"[bold]timings[/] {run_s:.2f} s")
+
+
+@cli.command()
+@click.option("--model", default=DEFAULT_MODEL, show_default=True)
+@click.option("--runs", default=5, show_default=True, help="runs of each, interleaved; medians are reported")
+@click.option("--max-tokens", default=64, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@friendly_errors
+def bench(model: str, runs: int, max_tokens: int, as_json: bool) -> None:
+    """Time to first token and tokens/s of the course backend beside raw llama-cpp-python."""
+    from rich.progress import Progress
+
+    from ..bench.generation import bench_generation
+
+    if as_json:
+        result = bench_generation(model, runs=runs, max_tokens=max_tokens)
+        print_json(result.to_dict())
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"benchmarking {model}", total=runs)
+        result = bench_generation(model, runs=runs, max_tokens=max_tokens,
+                                  progress=lambda done, total: bar.update(task, completed=done))
+    table = Table(title=f"{model}: {runs} interleaved runs, {max_tokens} tokens, {result.threads} threads (medians)")
+    for col in ("", "time to first token", "decode tokens/s"):
+        table.add_column(col)
+    table.add_row("raw llama-cpp-python", f"{result.raw.ttft_s * 1000:.0f} ms", f"{result.raw.tokens_per_s:.1f}")
+    table.add_row("course LlamaCppBackend", f"{result.course.ttft_s * 1000:.0f} ms",
+                  f"{result.course.tokens_per_s:.1f}")
+    table.add_row("overhead", f"{result.ttft_overhead_pct:+.1f} %", f"{result.rate_overhead_pct:+.1f} %")
+    table.add_row("roofline (bandwidth / model size)", "",
+                  f"{result.roofline_tokens_per_s:.0f}  ({result.bandwidth_gb_s:.1f} GB/s / {_mb(result.model_bytes)})")
+    console.print(table)
+    console.print(f"raw llama-cpp-python reaches {100 * result.raw.tokens_per_s / result.roofline_tokens_per_s:.0f} % "
+                  "of the memory-bandwidth ceiling.")
