@@ -19,7 +19,7 @@ class ModelStep:
         r = self.response
         what = ", ".join(f"{c.name}({c.arguments})" for c in r.tool_calls) if r.tool_calls else repr(r.content)
         t = r.timings
-        rate = f"{t.tokens_per_s:.0f} tok/s" if t.tokens_per_s else "-"
+        rate = f"{t.tokens_per_s:.3g} tok/s" if t.tokens_per_s else "-"
         ttft = f"{t.ttft_s * 1000:.0f} ms" if t.ttft_s is not None else "-"
         return f"model -> {what}  [ttft {ttft}, {rate}, {r.usage.completion_tokens} tokens]"
 

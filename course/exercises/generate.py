@@ -49,7 +49,7 @@ def find_regions(source: str, filename: str) -> list[Region]:
             if start is None:
                 raise CourseError(f"{filename}:{i + 1}: {END} without {BEGIN}")
             # The BEGIN comment precedes a statement of its function; END trails the last one.
-            holders = [f for f in functions if f.body[0].lineno <= start + 1 <= (f.end_lineno or 0)]
+            holders = [f for f in functions if f.lineno < start + 1 <= (f.end_lineno or 0)]
             if line[: len(line) - len(line.lstrip())] != lines[start][: len(lines[start]) - len(lines[start].lstrip())]:
                 raise CourseError(f"{filename}:{i + 1}: {END} must have the indentation of its {BEGIN}")
             if not holders:

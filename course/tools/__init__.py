@@ -17,8 +17,10 @@ from .errors import ToolArgumentError, ToolError, ToolSchemaError
 from .schema import annotation_schema, function_schema
 from .tool import Tool, tool
 from .validation import validate_arguments
+from .clock import get_current_time  # noqa: E402  (the course's first tool; needs `tool` above)
 
 __all__ = [
+    "get_current_time",
     "tool",
     "Tool",
     "function_schema",

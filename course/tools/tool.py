@@ -138,12 +138,7 @@ class Tool:
         try:
             return json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as error:
-            # JSONDecodeError says where parsing stopped; say it in words.
-            detail = (
-                f"{error.msg} at line {error.lineno} column {error.colno}"
-                if isinstance(error, json.JSONDecodeError)
-                else str(error) or type(error).__name__
-            )
+            detail = str(error) or type(error).__name__  # e.g. "Expecting value: line 1 column 14 (char 13)"
             quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "…"
             raise ToolArgumentError(
                 self.name,

@@ -1,0 +1,121 @@
+"""The course's own promises: solutions pass, stubs fail, exercises/ is generated, wrong code loses points."""
+
+import shutil
+
+import pytest
+
+from course.exercises.generate import CourseError, find_regions, out_of_sync, stub_source
+from course.grading import grade_lesson
+
+LESSONS = ["l00_getting_started"]
+
+
+@pytest.mark.parametrize("slug", LESSONS)
+def test_solutions_get_full_points(course, slug):
+    report = grade_lesson(slug, "solutions", course=course)
+    failed = [(t.name, t.message[:200]) for t in report.tests if t.outcome != "passed"]
+    assert not failed and report.points == report.max_points > 0, failed
+    assert not report.collect_errors
+
+
+@pytest.mark.parametrize("slug", LESSONS)
+def test_untouched_exercises_get_zero(course, slug):
+    report = grade_lesson(slug, "exercises", course=course)
+    assert report.points == 0, [t.name for t in report.tests if t.points]
+    assert all(t.outcome in {"failed", "error"} for t in report.tests)
+
+
+def test_exercises_are_in_sync_with_solutions(course):
+    assert out_of_sync(course) == [], "run `course exercises build` and commit exercises/"
+
+
+def test_every_autograder_test_is_in_course_toml(course):
+    """A test missing from course.toml would run for no points; one listed but absent would never pass."""
+    import ast
+
+    for lesson in course.lessons:
+        folder = course.autograder_dir / lesson.slug
+        found = {}
+        for path in [*folder.glob("test_*.py"), *(folder / "hidden").glob("test_*.py")]:
+            for node in ast.parse(path.read_text()).body:
+                if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                    found[node.name] = "hidden" in path.parts
+        listed = {name: hidden for name, (_, _, hidden) in lesson.test_points().items()}
+        assert found == listed
+
+
+def _mutant(course, tmp_path, file, old, new):
+    dest = tmp_path / "submission" / "l00_getting_started"
+    shutil.copytree(course.solutions_dir / "l00_getting_started", dest)
+    text = (dest / file).read_text()
+    assert old in text, f"the mutation no longer applies to {file}"
+    (dest / file).write_text(text.replace(old, new, 1))
+    return dest.parent
+
+
+@pytest.mark.parametrize(
+    "exercise,file,old,new",
+    [
+        # a loop that drops tool results
+        ("l00.3", "agent.py", "            messages.append(message)\n", "            pass\n"),
+        # a schema that types int as string
+        ("l00.2", "schema.py", 'int: "integer"', 'int: "string"'),
+        # required parameters in the wrong order
+        ("l00.2", "schema.py", "            required.append(name)", "            required.insert(0, name)"),
+        # a repeated call run again instead of asking for the answer
+        ("l00.3", "agent.py", "            tool_choice = \"none\"\n            continue\n", ""),
+        # an unknown tool that crashes the loop
+        ("l00.4", "agent.py", "    if tool is None:\n", "    if tool is None and False:\n"),
+        # the rate computed over all tokens instead of after the first
+        ("l00.5", "measure.py", "(tokens - 1) / (end - first)", "tokens / (end - start)"),
+        # a timezone ignored
+        ("l00.1", "time_tool.py", "datetime.now(zone)", "datetime.now(ZoneInfo('UTC'))"),
+    ],
+    ids=["drops-tool-results", "int-as-string", "required-order", "no-repeat-guard", "unknown-tool-crash",
+         "rate-over-all-tokens", "ignores-timezone"],
+)
+def test_wrong_implementations_lose_points(course, tmp_path, exercise, file, old, new):
+    submission = _mutant(course, tmp_path, file, old, new)
+    report = grade_lesson("l00", submission, course=course)
+    per_exercise = report.exercises()
+    assert per_exercise[exercise]["points"] < per_exercise[exercise]["max_points"], per_exercise
+    others = {k: v for k, v in per_exercise.items() if k != exercise}
+    assert sum(v["points"] for v in others.values()) > 0
+
+
+def test_generator_refuses_module_level_regions(course):
+    lesson = course.lesson("l00")
+    source = "X = 1\n### BEGIN SOLUTION\nY = 2\n### END SOLUTION\n"
+    with pytest.raises(CourseError, match="inside a function"):
+        stub_source(source, "time_tool.py", lesson)
+
+
+def test_generator_refuses_unlisted_functions(course):
+    lesson = course.lesson("l00")
+    source = "def helper():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    with pytest.raises(CourseError, match="no exercise in course.toml"):
+        stub_source(source, "time_tool.py", lesson)
+
+
+def test_generator_refuses_unclosed_region():
+    with pytest.raises(CourseError, match="without"):
+        find_regions("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "x.py")
+
+
+def test_stub_points_to_the_lesson_section(course):
+    lesson = course.lesson("l00")
+    source = (course.solutions_dir / lesson.slug / "agent.py").read_text()
+    stub = stub_source(source, "agent.py", lesson)
+    assert "### BEGIN SOLUTION" not in stub
+    assert "lessons/l00_getting_started/index.md#the-agent-loop" in stub
+    assert stub.count("raise NotImplementedError") == 2
+
+
+def test_grading_a_broken_submission_reports_not_crashes(course, tmp_path):
+    folder = tmp_path / "sub" / "l00_getting_started"
+    shutil.copytree(course.solutions_dir / "l00_getting_started", folder)
+    (folder / "agent.py").write_text("def run_agent(:\n")  # a syntax error
+    report = grade_lesson("l00", folder.parent, course=course)
+    agent_tests = [t for t in report.tests if t.exercise in {"l00.3", "l00.4"}]
+    assert all(t.points == 0 and "SyntaxError" in t.message for t in agent_tests)
+    assert report.exercises()["l00.1"]["passed"]

@@ -1,0 +1,193 @@
+"""The lesson pages: every example runs, every Python block is an include, the site builds.
+
+Lesson pages live in ``lessons/`` (the site's docs folder). The rule that keeps
+them honest: a Python block on a page is never typed inline, it is included from
+a runnable file with ``--8<-- "<lesson>/examples/NAME.py"``, and that file is run
+here. Shell blocks show only commands of the course (``course ...``,
+``pip install ...``, ``python -m pytest``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course.exercises import load_course
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = ROOT / "lessons"
+MKDOCS_CONFIG = ROOT / "site" / "mkdocs.yml"
+PAGES = sorted(LESSONS.rglob("*.md"))
+EXAMPLES = sorted(LESSONS.glob("**/examples/*.py"))
+COURSE = load_course(ROOT)
+
+# A hang guard, not a speed test: a real model on 2 busy cores can be 100x slower than on idle ones.
+FAKE_TIMEOUT_S = 60
+REAL_MODEL_TIMEOUT_S = 300
+ALLOWED_SHELL = ("course", "pip install", "python -m pytest")
+SUBPROCESS_ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+
+FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*\{?\.?(?P<lang>[\w+-]*)")
+INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>[^"]+)"\s*$')
+
+
+def code_blocks(text: str) -> list[tuple[int, str, list[str]]]:
+    """Every fenced block of a Markdown text as (line number, language, body lines)."""
+    blocks, lines, i = [], text.splitlines(), 0
+    while i < len(lines):
+        opening = FENCE.match(lines[i])
+        if not opening:
+            i += 1
+            continue
+        fence, start, body = opening["fence"], i + 1, []
+        i += 1
+        while i < len(lines) and not lines[i].strip().startswith(fence):
+            body.append(lines[i])
+            i += 1
+        if i == len(lines):
+            raise ValueError(f"line {start}: the {fence} block is never closed")
+        blocks.append((start, opening["lang"].lower(), body))
+        i += 1
+    return blocks
+
+
+def include_target(line: str) -> Path | None:
+    """The file a ``--8<--`` line includes (relative to the snippets base path, ``lessons/``)."""
+    match = INCLUDE.match(line)
+    if not match:
+        return None
+    return LESSONS / match["path"].split(":")[0]  # "file.py:section" includes part of a file
+
+
+def page_problems(text: str) -> list[str]:
+    """What breaks the rules of lesson pages in ``text``: inline Python, missing includes, other shell."""
+    problems = []
+    for line_no, lang, body in code_blocks(text):
+        if lang in ("python", "py"):
+            lines = [line for line in body if line.strip()]
+            if not lines:
+                problems.append(f"line {line_no}: empty python block")
+            for line in lines:
+                target = include_target(line)
+                if target is None:
+                    problems.append(
+                        f"line {line_no}: python block with inline code {line.strip()!r}: move it to "
+                        '<lesson>/examples/NAME.py and include it with --8<-- "<lesson>/examples/NAME.py"'
+                    )
+                elif not target.is_file():
+                    problems.append(f"line {line_no}: include of a missing file {target.relative_to(ROOT)}")
+                elif target.parent.name != "examples":
+                    problems.append(f"line {line_no}: {target.relative_to(ROOT)} is not in an examples/ folder")
+        elif lang in ("console", "shell-session"):
+            for line in body:
+                command = line.strip()[2:] if line.strip().startswith("$ ") else None
+                if command is not None and not command.startswith(ALLOWED_SHELL):
+                    problems.append(f"line {line_no}: shell command {command!r} is not one of {ALLOWED_SHELL}")
+    for n, line in enumerate(text.splitlines(), 1):
+        target = include_target(line)
+        if target is not None and not target.is_file():
+            problems.append(f"line {n}: include of a missing file {target}")
+    return sorted(set(problems))
+
+
+def uses_real_model(path: Path) -> bool:
+    return "LlamaCppBackend" in path.read_text()
+
+
+def test_lessons_have_pages_and_examples():
+    assert LESSONS / "index.md" in PAGES
+    for lesson in COURSE.lessons:
+        assert (ROOT / lesson.page).is_file(), f"course.toml names page {lesson.page}, which does not exist"
+    assert EXAMPLES, "no lessons/*/examples/*.py found"
+
+
+@pytest.mark.parametrize(
+    "example",
+    [pytest.param(p, id=str(p.relative_to(LESSONS)), marks=[pytest.mark.real_model] if uses_real_model(p) else [])
+     for p in EXAMPLES],
+)
+def test_example_runs(example: Path):
+    timeout = REAL_MODEL_TIMEOUT_S if uses_real_model(example) else FAKE_TIMEOUT_S
+    proc = subprocess.run([sys.executable, str(example)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=SUBPROCESS_ENV)
+    assert proc.returncode == 0, (
+        f"python {example.relative_to(ROOT)} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
+    )
+    assert proc.stdout.strip(), f"{example.name} printed nothing: an example should show its result"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(LESSONS)))
+def test_page_follows_the_code_block_rules(page: Path):
+    problems = page_problems(page.read_text())
+    assert not problems, f"{page.relative_to(ROOT)}:\n" + "\n".join(problems)
+
+
+def test_page_rules_catch_violations():
+    bad = "\n".join([
+        "```python", "print('typed inline')", "```",
+        "```python", '--8<-- "l00_getting_started/examples/no_such_file.py"', "```",
+        "```console", "$ rm -rf build", "```",
+        "```python",
+    ])
+    with pytest.raises(ValueError, match="never closed"):
+        page_problems(bad)
+    problems = page_problems(bad.rsplit("\n", 1)[0])
+    assert any("inline code" in p for p in problems)
+    assert any("missing file" in p and "no_such_file.py" in p for p in problems)
+    assert any("rm -rf build" in p for p in problems)
+    good = "```python\n--8<-- \"l00_getting_started/examples/tool_schema.py\"\n```\n```console\n$ course check l00\n```"
+    assert page_problems(good) == []
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("material") is None:
+        pytest.skip('mkdocs-material is not installed: pip install -e ".[site]"')
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(MKDOCS_CONFIG), "-d", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=SUBPROCESS_ENV,
+    )
+    return proc, out
+
+
+def test_site_builds_strict(built_site):
+    proc, _ = built_site
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stderr[-3000:]}"
+
+
+def built_page(out: Path, page: str) -> Path:
+    """Where mkdocs (with directory URLs) writes the HTML of ``lessons/<page>``."""
+    rel = Path(page).relative_to("lessons")
+    return out / (rel.parent if rel.name == "index.md" else rel.with_suffix("")) / "index.html"
+
+
+@pytest.mark.parametrize(
+    "lesson,exercise",
+    [(lesson, ex) for lesson in COURSE.lessons for ex in lesson.exercises],
+    ids=lambda v: getattr(v, "id", None) or v.short,
+)
+def test_exercise_section_anchor_exists(built_site, lesson, exercise):
+    proc, out = built_site
+    if proc.returncode != 0:
+        pytest.fail("the site did not build (see test_site_builds_strict)")
+    html = built_page(out, lesson.page).read_text()
+    assert f'id="{exercise.section}"' in html, (
+        f"course.toml sends exercise {exercise.id} to {lesson.page}#{exercise.section}, "
+        "but no heading on that page has this anchor"
+    )
+
+
+@pytest.mark.parametrize("lesson", COURSE.lessons, ids=lambda lesson: lesson.short)
+def test_exercise_table_matches_course_toml(lesson):
+    page = (ROOT / lesson.page).read_text()
+    for ex in lesson.exercises:
+        row = (f"| {ex.id} | {ex.title} | `{ex.file}` | "
+               f"{sum(ex.tests.values())} + {sum(ex.hidden_tests.values())} |")
+        assert row in page, f"{lesson.page}: the exercise table has no row starting {row!r} (from course.toml)"
