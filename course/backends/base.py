@@ -211,6 +211,7 @@ class ChatBackend(ABC):
             usage = Usage(
                 prompt_tokens=sum(self.count_tokens(m.get("content") or "") for m in request.messages),
                 completion_tokens=tokens or self.count_tokens(content),
+                estimated=True,
             )
         if calls:
             finish = "tool_calls"

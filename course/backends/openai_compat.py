@@ -29,7 +29,9 @@ class OpenAICompatBackend(ChatBackend):
     name = "openai"
 
     def __init__(self, base_url: str, model: str, *, api_key: str = "not-needed", timeout: float = 120.0,
-                 max_retries: int = 0, clock=None):
+                 max_retries: int = 0, json_object_schema: bool = False, clock=None):
+        """``json_object_schema``: send a JSON schema as ``{"type": "json_object", "schema": ...}``,
+        the only form llama-cpp-python's server (0.3.x) honours, instead of OpenAI's ``json_schema``."""
         super().__init__(clock=clock)
         try:
             import openai
@@ -38,6 +40,7 @@ class OpenAICompatBackend(ChatBackend):
         self._openai = openai
         self.base_url = base_url
         self.model = model
+        self.json_object_schema = json_object_schema
         self.client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
 
     def _wire_messages(self, request: ChatRequest) -> list[dict]:
@@ -61,6 +64,8 @@ class OpenAICompatBackend(ChatBackend):
             params["tool_choice"] = request.tool_choice
         if request.response_format:
             params["response_format"] = request.response_format
+            if self.json_object_schema and request.json_schema is not None:
+                params["response_format"] = {"type": "json_object", "schema": request.json_schema}
         if request.seed is not None:
             params["seed"] = request.seed
         try:
@@ -93,7 +98,9 @@ class OpenAICompatBackend(ChatBackend):
                     slot = partial.setdefault(tc.index, {"id": None, "name": "", "arguments": ""})
                     slot["id"] = tc.id or slot["id"]
                     if tc.function is not None:
-                        slot["name"] += tc.function.name or ""
+                        name = tc.function.name or ""
+                        if name and name != slot["name"]:  # some servers repeat the name in every delta
+                            slot["name"] += name
                         slot["arguments"] += tc.function.arguments or ""
                     yield Delta(tokens=1)
                 finish = choice.finish_reason or finish

@@ -50,8 +50,12 @@ class ToolCall:
 
 @dataclass
 class Usage:
+    """Token counts. ``estimated`` is True when the backend did not report them and the
+    course counted instead (streamed chunks for the reply, words for the prompt)."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    estimated: bool = False
 
     @property
     def total_tokens(self) -> int:
