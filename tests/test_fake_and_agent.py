@@ -14,7 +14,6 @@ from course.backends import (
     ScriptedBackend,
     ScriptExhaustedError,
     BackendUnavailableError,
-    json_schema_format,
     malformed_tool_call,
     unknown_tool_call,
     wrong_types_call,
@@ -105,7 +104,6 @@ def test_agent_reports_a_raising_tool():
 
 
 def test_agent_stops_an_endless_run_of_tool_calls():
-    counter = iter(range(1000))
     fake = ScriptedBackend([Endless(CallTool("double", {"n": 1}))])
     result = Agent(fake, [double], max_steps=4).run("loop")
     assert result.stop_reason == "max_steps" and result.answer is None and len(fake.requests) == 4

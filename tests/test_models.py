@@ -1,7 +1,6 @@
 """The model registry: aliases, verified files, and errors that name the fix."""
 
 import dataclasses
-import sys
 
 import pytest
 

@@ -4,11 +4,9 @@ Fake-model tests pin the behaviour exactly with scripted replies; real-model
 tests run SmolLM2-135M at temperature 0 and check structure, never prose.
 """
 
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Literal, Optional
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -17,8 +15,6 @@ from hypothesis import strategies as st
 from course.backends import (
     CallTool,
     CallTools,
-    Endless,
-    FakeClock,
     Reply,
     ScriptedBackend,
     ToolCall,

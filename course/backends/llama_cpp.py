@@ -21,6 +21,7 @@ How a tool call is made reliable on a 135M-parameter model:
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -79,9 +80,19 @@ def load_llama(path: str | Path, *, n_ctx: int = DEFAULT_N_CTX, n_threads: int |
 
 
 def unload_all() -> None:
-    """Forget every loaded model (their memory is freed when no backend holds them)."""
+    """Close every loaded model and forget it.
+
+    Also runs at exit: llama-cpp-python frees a model in ``__del__``, which at
+    interpreter shutdown runs after its own modules are torn down and prints a
+    traceback; closing first avoids that.
+    """
     with _LOAD_LOCK:
+        for llm in _LOADED.values():
+            llm.close()
         _LOADED.clear()
+
+
+atexit.register(unload_all)
 
 
 def schema_grammar_text(schema: dict) -> str:

