@@ -72,7 +72,8 @@ def _print_report(report, lesson: Lesson) -> None:
         console.print(f"\n[red]✗ {t.exercise}[/] [bold]{escape(t.name)}[/]")
         if t.expected and not t.hidden:
             console.print(f"  expected: {escape(t.expected)}")
-        console.print(f"  got: {escape(t.message.splitlines()[-1] if t.message else t.outcome)[:400]}")
+        got = next((line for line in t.message.splitlines() if line.strip()), t.outcome)
+        console.print(f"  got: {escape(got[:400])}")
         console.print(f"  hint: {escape(t.hint)}")
         console.print(f"  read: {t.section}")
     for err in report.collect_errors:
