@@ -115,3 +115,12 @@ def test_bench_reports_both_sides():
     data = json.loads(proc.stdout)
     assert data["course"]["tokens_per_s"] > 0 and data["raw"]["tokens_per_s"] > 0
     assert data["roofline_tokens_per_s"] > data["raw"]["tokens_per_s"]
+
+
+@pytest.mark.real_model
+def test_bench_grammar_compares_constrained_and_parsed():
+    proc = course("bench", "--grammar", "--runs", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["constrained_tokens_per_s"] > 0 and data["parsed_tokens_per_s"] > 0
+    assert data["constrained_call"].startswith("get_current_time("), "under the grammar SmolLM2 calls the tool"

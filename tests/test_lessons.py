@@ -191,3 +191,27 @@ def test_exercise_table_matches_course_toml(lesson):
         row = (f"| {ex.id} | {ex.title} | `{ex.file}` | "
                f"{sum(ex.tests.values())} + {sum(ex.hidden_tests.values())} |")
         assert row in page, f"{lesson.page}: the exercise table has no row starting {row!r} (from course.toml)"
+
+
+def course_commands(text: str) -> list[str]:
+    """Every ``$ course ...`` line of the console blocks of a page."""
+    commands = []
+    for _, lang, body in code_blocks(text):
+        if lang in ("console", "shell-session"):
+            commands += [line.strip()[2:] for line in body if line.strip().startswith("$ course")]
+    return commands
+
+
+COURSE_COMMANDS = sorted({(page, cmd) for page in [*PAGES, ROOT / "README.md"]
+                          for cmd in course_commands(page.read_text())})
+
+
+@pytest.mark.parametrize("page,command", COURSE_COMMANDS, ids=[c for _, c in COURSE_COMMANDS])
+def test_course_commands_on_pages_parse(page, command):
+    """Each `course ...` command shown is a real verb with real options (checked by the CLI's own parser)."""
+    import shlex
+
+    args = shlex.split(command.split("#")[0])[1:]
+    proc = subprocess.run([sys.executable, "-m", "course", *args, "--help"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env=SUBPROCESS_ENV)
+    assert proc.returncode == 0 and "Usage:" in proc.stdout, f"{page.name}: `{command}`: {proc.stderr[-500:]}"

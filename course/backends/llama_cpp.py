@@ -13,9 +13,10 @@ How a tool call is made reliable on a 135M-parameter model:
    tools' JSON schemas: whatever it decides, a call it writes parses and matches
    its tool's schema. With a forced or required tool choice, a call is the only
    thing it can write. For Qwen in auto mode the reply is parsed and validated
-   instead (a grammar over its 152k-token vocabulary is too slow, see
-   :meth:`LlamaCppBackend._grammar`), and a malformed call reaches the agent
-   loop as a call with bad arguments, to be reported back to the model.
+   instead (a grammar over its 152k-token vocabulary halves its decode rate; see
+   :meth:`LlamaCppBackend._grammar` and ``course bench --grammar``), and a
+   malformed call reaches the agent loop as a call with bad arguments, to be
+   reported back to the model. ``constrain_tools`` overrides the choice.
 3. ``response_format`` with a JSON schema compiles to a grammar the same way.
 """
 
@@ -204,9 +205,14 @@ class LlamaCppBackend(ChatBackend):
         model_file: str | Path | None = None,
         n_ctx: int = DEFAULT_N_CTX,
         n_threads: int | None = None,
+        constrain_tools: bool | None = None,
         clock=None,
     ):
+        """``constrain_tools``: True constrains every tool call with a grammar, False never
+        does (replies are parsed and validated), None (default) constrains except for
+        templates with native tools in auto mode, where the grammar halves the decode rate."""
         super().__init__(clock=clock)
+        self.constrain_tools = constrain_tools
         self.model = model
         self.entry = get_model(model) if model_file is None else None
         self.path = Path(model_file) if model_file else model_path(model)
@@ -275,22 +281,23 @@ class LlamaCppBackend(ChatBackend):
 
     # -- grammar ------------------------------------------------------------
     def _grammar(self, request: ChatRequest):
-        text = None
-        if request.tools_active and self.native_tools and request.tool_choice == "auto":
-            # Measured here: a grammar over Qwen's 152k-token vocabulary decodes at about
-            # 3 tokens/s instead of about 45; its template already teaches the call format, so
-            # auto mode parses and validates the reply instead of constraining it.
+        """The compiled grammar that constrains this request's reply, or None."""
+        constrain = self.constrain_tools
+        if constrain is None:
+            # Qwen's template already teaches it the call format, and a grammar over its
+            # 152k-token vocabulary halves its decode rate (`course bench --grammar`), so
+            # by default auto mode parses and validates its reply instead.
+            constrain = not (self.native_tools and request.tool_choice == "auto")
+        if request.tools_active and not constrain:
             return None
-        elif request.tools_active:
+        if request.tools_active:
             tools = request.tools
             if request.forced_tool:
                 tools = [t for t in tools if t["function"]["name"] == request.forced_tool]
-            text = tool_call_grammar_text(
-                tools, allow_answer=request.tool_choice == "auto", tagged=self.native_tools
-            )
+            text = tool_call_grammar_text(tools, allow_answer=request.tool_choice == "auto", tagged=self.native_tools)
         elif request.json_schema is not None:
             text = schema_grammar_text(request.json_schema or {"type": "object"})
-        if text is None:
+        else:
             return None
         if text not in self._grammars:
             from llama_cpp import LlamaGrammar

@@ -114,3 +114,45 @@ def bench_generation(model: str = "smollm2-135m", *, runs: int = 3, max_tokens: 
         rate_overhead_pct=100 * (r.tokens_per_s - c.tokens_per_s) / r.tokens_per_s if r.tokens_per_s else 0.0,
         bandwidth_gb_s=bandwidth, roofline_tokens_per_s=bandwidth * 1e9 / size, model_bytes=size,
     )
+
+
+TOOL_PROMPT = "What time is it in Tokyo?"
+
+
+@dataclass
+class GrammarCost:
+    """Decode rate of the same tool-calling request with and without the tool-call grammar."""
+
+    model: str
+    runs: int
+    constrained_tokens_per_s: float
+    parsed_tokens_per_s: float
+    constrained_call: str
+    parsed_call: str
+
+    @property
+    def slowdown(self) -> float:
+        return self.parsed_tokens_per_s / self.constrained_tokens_per_s if self.constrained_tokens_per_s else 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"slowdown": self.slowdown}
+
+
+def bench_tool_grammar(model: str = "smollm2-135m", *, runs: int = 3, max_tokens: int = 40) -> GrammarCost:
+    """The same request (``get_current_time`` offered, ``tool_choice="auto"``) decoded under
+    the tool-call grammar and unconstrained (parsed afterwards), interleaved run by run."""
+    from ..tools.clock import get_current_time
+
+    backends = {flag: LlamaCppBackend(model, constrain_tools=flag) for flag in (True, False)}
+    messages = [{"role": "user", "content": TOOL_PROMPT}]
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    calls: dict[bool, str] = {}
+    for flag, backend in backends.items():  # warm up both paths (grammar compile, page-in)
+        backend.chat(messages, tools=[get_current_time], max_tokens=8)
+    for _ in range(runs):
+        for flag, backend in backends.items():
+            r = backend.chat(messages, tools=[get_current_time], max_tokens=max_tokens)
+            rates[flag].append(r.timings.tokens_per_s or 0.0)
+            calls[flag] = ", ".join(f"{c.name}({c.arguments})" for c in r.tool_calls) or repr(r.content)
+    return GrammarCost(model, runs, statistics.median(rates[True]), statistics.median(rates[False]),
+                       calls[True], calls[False])

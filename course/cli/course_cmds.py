@@ -153,13 +153,31 @@ def demo(model: str, question: str, as_json: bool) -> None:
 @click.option("--model", default=DEFAULT_MODEL, show_default=True)
 @click.option("--runs", default=5, show_default=True, help="runs of each, interleaved; medians are reported")
 @click.option("--max-tokens", default=64, show_default=True)
+@click.option("--grammar", is_flag=True, help="instead: the cost of grammar-constrained tool calls")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @friendly_errors
-def bench(model: str, runs: int, max_tokens: int, as_json: bool) -> None:
+def bench(model: str, runs: int, max_tokens: int, grammar: bool, as_json: bool) -> None:
     """Time to first token and tokens/s of the course backend beside raw llama-cpp-python."""
     from rich.progress import Progress
 
-    from ..bench.generation import bench_generation
+    from ..bench.generation import bench_generation, bench_tool_grammar
+
+    if grammar:
+        with console.status(f"benchmarking tool-call grammar on {model} ..."):
+            cost = bench_tool_grammar(model, runs=runs)
+        if as_json:
+            print_json(cost.to_dict())
+            return
+        table = Table(title=f"{model}: get_current_time offered, tool_choice=auto, {runs} interleaved runs (medians)")
+        for col in ("decoding", "decode tokens/s", "the call"):
+            table.add_column(col)
+        table.add_row("constrained by the tool-call grammar", f"{cost.constrained_tokens_per_s:.1f}",
+                      escape(cost.constrained_call))
+        table.add_row("unconstrained, parsed and validated", f"{cost.parsed_tokens_per_s:.1f}",
+                      escape(cost.parsed_call))
+        console.print(table)
+        console.print(f"the grammar costs a factor of {cost.slowdown:.2f} in decode speed")
+        return
 
     if as_json:
         result = bench_generation(model, runs=runs, max_tokens=max_tokens)
