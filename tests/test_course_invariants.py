@@ -117,5 +117,7 @@ def test_grading_a_broken_submission_reports_not_crashes(course, tmp_path):
     (folder / "agent.py").write_text("def run_agent(:\n")  # a syntax error
     report = grade_lesson("l00", folder.parent, course=course)
     agent_tests = [t for t in report.tests if t.exercise in {"l00.3", "l00.4"}]
-    assert all(t.points == 0 and "SyntaxError" in t.message for t in agent_tests)
+    assert all(t.points == 0 for t in agent_tests)
+    assert all("SyntaxError" in t.message for t in agent_tests if not t.hidden)
+    assert all(t.message == "a hidden test failed" for t in agent_tests if t.hidden), "hidden messages stay hidden"
     assert report.exercises()["l00.1"]["passed"]

@@ -56,8 +56,16 @@ def _llama_cpp():
 
 
 def default_threads() -> int:
-    """All cores: llama-cpp-python's own default is half of them."""
-    return os.cpu_count() or 1
+    """``$COURSE_THREADS``, or all cores (llama-cpp-python's own default is half of them).
+
+    Parallel grading sets ``COURSE_THREADS=1`` per child: llama.cpp's threads spin
+    while they wait, so two processes with all cores each slow each other down
+    many times over.
+    """
+    try:
+        return max(1, int(os.environ["COURSE_THREADS"]))
+    except (KeyError, ValueError):
+        return os.cpu_count() or 1
 
 
 def load_llama(path: str | Path, *, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None):

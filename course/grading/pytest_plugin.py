@@ -1,17 +1,27 @@
-"""A pytest plugin that records each graded test's outcome for the grading runner.
+"""The grading child's side of the protocol with the supervisor (``course.grading.supervisor``).
 
-Loaded with ``-p course.grading.pytest_plugin``. It adds two options:
-``--course-results FILE`` (where to write the outcomes as JSON) and
-``--course-test-timeout SECONDS`` (a per-test time limit, so one endless loop
-costs one test, not the whole grade). It also marks each test with its
-exercise (``l00_3`` ...), as named in ``course.toml``, so ``-m l00_3`` runs one
-exercise, the way minitorch names its tasks.
+Loaded with ``-p course.grading.pytest_plugin --course-protocol FD``. Before any
+submission code can run, it reads its settings from the inherited pipe ``FD``
+(JSON: the events pipe's file descriptor, a secret key, the tests to run) and
+closes it, so the key is never in ``os.environ``, the command line or a file. Then, for every test, it writes two JSON
+lines to the pipe: ``start`` and ``end``, each signed with the key (HMAC-SHA256).
+
+A test counts as passed only when pytest reports it passed *and* this plugin
+saw the test function itself return (in ``pytest_pyfunc_call``), with the same
+function object it collected. A submission that patches pytest to skip test
+bodies, registers a fake reporter or writes lines of its own to the pipe gets
+no points: its lines carry no valid signature and no test body ran.
+
+It also marks each test with its exercise (``l00_3`` ...), the way minitorch
+names its tasks, so ``-m l00_3`` selects one exercise.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import signal
+import os
 from pathlib import Path
 
 import pytest
@@ -19,14 +29,16 @@ import pytest
 from ..exercises.meta import load_course
 
 
-class TestTimeout(Exception):
-    """A graded test ran past its time limit."""
+def sign(key: bytes, event: dict) -> str:
+    body = json.dumps({k: v for k, v in event.items() if k != "sig"}, sort_keys=True)
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("course")
-    group.addoption("--course-results", default=None, help="write graded outcomes as JSON to this file")
-    group.addoption("--course-test-timeout", type=float, default=0, help="per-test time limit in seconds")
+    parser.getgroup("course").addoption(
+        "--course-protocol", type=int, default=None, metavar="FD",
+        help="report to the grading supervisor; read the settings from this file descriptor",
+    )
 
 
 def pytest_configure(config):
@@ -34,79 +46,91 @@ def pytest_configure(config):
     for lesson in course.lessons:
         for ex in lesson.exercises:
             config.addinivalue_line("markers", f"{ex.id.replace('.', '_')}: exercise {ex.id}, {ex.title}")
-    config.pluginmanager.register(GradingRecorder(config, course), "course-grading-recorder")
+    config.pluginmanager.register(ExerciseMarker(course), "course-exercise-marker")
+    fd = config.getoption("--course-protocol")
+    if fd is not None:
+        config.pluginmanager.register(_make_reporter(_read_settings(fd)), "course-grading-reporter")
 
 
-def _time_limit(limit: float):
-    """Raise TestTimeout in the main thread after ``limit`` seconds (a no-op when 0)."""
-
-    class Limit:
-        def __enter__(self):
-            if limit and hasattr(signal, "SIGALRM"):
-                def expire(signum, frame):
-                    raise TestTimeout(f"the test ran longer than {limit:g} s (an endless loop?)")
-
-                self.previous = signal.signal(signal.SIGALRM, expire)
-                signal.setitimer(signal.ITIMER_REAL, limit)
-            return self
-
-        def __exit__(self, *exc):
-            if limit and hasattr(signal, "SIGALRM"):
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, self.previous)
-            return False
-
-    return Limit()
+def _read_settings(fd: int) -> dict:
+    """Read the settings pipe to its end and close it, before any submission code is imported."""
+    raw = bytearray()
+    while chunk := os.read(fd, 65536):
+        raw += chunk
+    os.close(fd)
+    return json.loads(raw)
 
 
-class GradingRecorder:
-    """Collects outcomes per test name and writes them when the session ends."""
-
-    def __init__(self, config, course):
-        self.config = config
+class ExerciseMarker:
+    def __init__(self, course):
         self.course = course
-        self.outcomes: dict[str, dict] = {}
-        self.collect_errors: list[dict] = []
 
     def pytest_collection_modifyitems(self, items):
         slugs = {lesson.slug: lesson for lesson in self.course.lessons}
         for item in items:
             slug = next((p for p in Path(str(item.fspath)).parts if p in slugs), None)
-            if slug is None:
-                continue
-            found = slugs[slug].test_points().get(item.originalname)
+            found = slugs[slug].test_points().get(item.originalname) if slug else None
             if found is not None:
                 item.add_marker(getattr(pytest.mark, found[0].id.replace(".", "_")))
 
-    def pytest_collectreport(self, report):
-        if report.failed:
-            self.collect_errors.append({"where": report.nodeid, "message": str(report.longrepr)[-1500:]})
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_call(self, item):
-        with _time_limit(self.config.getoption("--course-test-timeout")):
-            yield
+def _make_reporter(settings: dict):
+    """The reporter keeps its key and pipe in a closure, not in attributes a submission could read easily."""
+    key = bytes.fromhex(settings["key"])
+    fd = settings["fd"]
+    wanted = set(settings["tests"])
+    write = os.write
+    collected: dict[str, object] = {}
+    completed: set[str] = set()
+    failures: dict[str, tuple[str, str]] = {}
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        outcome = yield
-        report = outcome.get_result()
-        doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
-        entry = self.outcomes.setdefault(
-            item.originalname, {"outcome": "passed", "message": "", "duration": 0.0, "doc": doc.strip()}
-        )
-        entry["duration"] += report.duration
-        if entry["outcome"] != "passed":
-            return
-        if report.failed:
-            entry["outcome"] = "failed" if report.when == "call" else "error"
-            text = call.excinfo.exconly() if call.excinfo is not None else str(report.longrepr)
-            entry["message"] = text[:1500]
-        elif report.skipped:
-            entry["outcome"] = "skipped"
-            entry["message"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+    def emit(event: dict) -> None:
+        event["sig"] = sign(key, event)
+        data = (json.dumps(event) + "\n").encode()
+        while data:
+            data = data[write(fd, data):]
 
-    def pytest_sessionfinish(self, session, exitstatus):
-        path = self.config.getoption("--course-results")
-        if path:
-            Path(path).write_text(json.dumps({"tests": self.outcomes, "collect_errors": self.collect_errors}))
+    class Reporter:
+        @pytest.hookimpl(trylast=True)
+        def pytest_collection_modifyitems(self, session, config, items):
+            keep = [item for item in items if item.originalname in wanted]
+            drop = [item for item in items if item.originalname not in wanted]
+            if drop:
+                config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+            for item in keep:
+                collected[item.originalname] = getattr(item, "obj", None)
+
+        def pytest_collectreport(self, report):
+            if report.failed:
+                emit({"e": "collect_error", "where": report.nodeid, "m": str(report.longrepr)[-1500:]})
+
+        def pytest_runtest_logstart(self, nodeid, location):
+            emit({"e": "start", "t": nodeid.split("::")[-1].split("[")[0]})
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_pyfunc_call(self, pyfuncitem):
+            outcome = yield
+            if outcome.excinfo is None and pyfuncitem.obj is collected.get(pyfuncitem.originalname):
+                completed.add(pyfuncitem.originalname)
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_makereport(self, item, call):
+            result = yield
+            report = result.get_result()
+            name = item.originalname
+            if (report.failed or report.skipped) and name not in failures:
+                kind = "skipped" if report.skipped else ("failed" if report.when == "call" else "error")
+                text = call.excinfo.exconly() if call.excinfo is not None else str(report.longrepr)
+                failures[name] = (kind, text[:1500])
+            if report.when == "teardown":
+                if name in failures:
+                    outcome, message = failures[name]
+                elif name in completed:
+                    outcome, message = "passed", ""
+                else:
+                    outcome, message = "failed", "the test body did not run to completion under the grader"
+                emit({"e": "end", "t": name, "o": outcome, "m": message, "doc": (item.function.__doc__ or "").strip()})
+
+    return Reporter()
+

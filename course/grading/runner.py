@@ -1,25 +1,26 @@
 """Grade one lesson against one target, in small stages each testable alone.
 
-1. :func:`test_files` picks the lesson's autograder files (public, and hidden if asked);
-2. :func:`run_pytest` runs them in a fresh process with the target set, the
-   recording plugin loaded and a time limit on the whole run;
-3. :func:`read_outcomes` reads what the plugin recorded;
+1. :func:`submission_files` (in :mod:`.sandbox`) takes the lesson's allowed files
+   from the target;
+2. :func:`build_sandbox` builds a fresh folder for the public tests, and another
+   for the hidden ones, from a snapshot of the course;
+3. :func:`run_sandbox` (in :mod:`.supervisor`) runs them in a child process under
+   time and memory limits, surviving crashes and loops;
 4. :func:`score` turns outcomes into points with ``course.toml``: a test earns its
    points only by passing, and a listed test that never ran earns nothing.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import tempfile
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..exercises.meta import Course, Lesson, load_course
-from .loader import TARGET_ENV, resolve_target
+from .loader import SubmissionError, lesson_dir, resolve_target
+from .sandbox import CourseSnapshot, build_sandbox, submission_files
+from .supervisor import Limits, Outcome, run_sandbox
 
 
 class GradingError(Exception):
@@ -49,6 +50,8 @@ class GradeReport:
     max_points: int
     tests: list[TestResult] = field(default_factory=list)
     collect_errors: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # files ignored, tampering seen, restarts
+    tampered: bool = False
 
     @property
     def passed(self) -> bool:
@@ -71,88 +74,78 @@ class GradeReport:
         return data
 
 
-def test_files(course: Course, lesson: Lesson, *, hidden: bool) -> list[Path]:
-    folder = course.autograder_dir / lesson.slug
-    files = sorted(folder.glob("test_*.py"))
-    if hidden:
-        files += sorted((folder / "hidden").glob("test_*.py"))
-    if not files:
-        raise GradingError(f"no autograder tests for {lesson.slug} in {folder}")
-    return files
-
-
-def run_pytest(course: Course, files: list[Path], target: Path, results: Path, *, select: str | None = None,
-               timeout: float = 900, test_timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run the graded tests in a new interpreter; the caller's process is never at risk."""
-    cmd = [
-        sys.executable, "-m", "pytest", *map(str, files),
-        "-c", str(course.autograder_dir / "pytest.ini"), "--rootdir", str(course.autograder_dir),
-        "-p", "course.grading.pytest_plugin", "-p", "no:cacheprovider",
-        "--course-results", str(results), "--course-test-timeout", str(test_timeout),
-        "-q", "--no-header", "-rN", "--tb=no",
-    ]
-    if select:
-        cmd += ["-m", select]
-    env = {**os.environ, TARGET_ENV: str(target), "COURSE_ROOT": str(course.root), "PYTHONDONTWRITEBYTECODE": "1"}
-    try:
-        return subprocess.run(cmd, env=env, cwd=tempfile.gettempdir(), capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        raise GradingError(f"grading {target} took longer than {timeout:g} s and was stopped") from exc
-
-
-def read_outcomes(results: Path, proc: subprocess.CompletedProcess) -> dict:
-    try:
-        return json.loads(results.read_text())
-    except (OSError, ValueError):
-        tail = (proc.stdout + proc.stderr)[-2000:]
-        raise GradingError(f"pytest ended (exit {proc.returncode}) without recording results:\n{tail}") from None
-
-
-def score(lesson: Lesson, outcomes: dict, *, hidden: bool, only: str | None = None) -> list[TestResult]:
+def score(lesson: Lesson, outcomes: dict[str, Outcome], names: list[str]) -> list[TestResult]:
+    points = lesson.test_points(hidden=True)
     results = []
-    for name, (ex, pts, is_hidden) in lesson.test_points(hidden=hidden).items():
-        if only and ex.id != only:
-            continue
-        got = outcomes.get("tests", {}).get(name)
-        outcome = got["outcome"] if got else "not run"
-        message = got["message"] if got else "this test did not run (see the collection errors)"
+    for name in names:
+        ex, pts, is_hidden = points[name]
+        got = outcomes.get(name) or Outcome("not run", "this test did not run (see the collection errors)")
+        passed = got.outcome == "passed"
         results.append(TestResult(
             name=name if not is_hidden else f"hidden: {name}",
             exercise=ex.id,
-            points=pts if outcome == "passed" else 0,
+            points=pts if passed else 0,
             max_points=pts,
-            outcome=outcome,
-            message="" if outcome == "passed" else message,
-            expected=(got or {}).get("doc", ""),
-            hint="" if outcome == "passed" else (ex.hints[0] if ex.hints else ""),
+            outcome=got.outcome,
+            message="" if passed else got.message,
+            expected=got.doc,
+            hint="" if passed else (ex.hints[0] if ex.hints else ""),
             section=lesson.section_url(ex),
             hidden=is_hidden,
-            duration=(got or {}).get("duration", 0.0),
+            duration=got.duration,
         ))
     return results
 
 
+def grade_files(lesson: Lesson, files: dict[str, bytes], *, snapshot: CourseSnapshot, hidden: bool = True,
+                exercise: str | None = None, limits: Limits = Limits(), target: str = "") -> GradeReport:
+    """Grade a lesson's submitted files (name -> bytes) in fresh sandboxes."""
+    wanted = {name: is_hidden for name, (ex, _, is_hidden) in lesson.test_points(hidden=hidden).items()
+              if exercise is None or ex.id == exercise}
+    outcomes: dict[str, Outcome] = {}
+    collect_errors: list[dict] = []
+    notes: list[str] = []
+    tampered = False
+    for run_hidden in (False, True):
+        names = [n for n, h in wanted.items() if h == run_hidden]
+        if not names:
+            continue
+        sandbox = build_sandbox(snapshot, lesson, files, hidden=run_hidden)
+        try:
+            run = run_sandbox(sandbox, names, limits)
+        finally:
+            shutil.rmtree(sandbox.root, ignore_errors=True)
+        outcomes.update(run.outcomes)
+        # messages of hidden tests could carry their source: they never leave the grader
+        collect_errors += [] if run_hidden else run.collect_errors
+        if run.tampered:
+            tampered = True
+            notes.append(f"the submission changed {' and '.join(run.tampered)} while it was graded")
+        if run.rejected_lines:
+            notes.append(f"{run.rejected_lines} unsigned line(s) on the grading channel were ignored")
+    tests = score(lesson, outcomes, list(wanted))
+    for t in tests:
+        if t.hidden:
+            t.message = "" if t.outcome == "passed" else f"a hidden test {t.outcome}"
+            t.expected = ""
+    return GradeReport(lesson=lesson.slug, target=target, points=sum(t.points for t in tests),
+                       max_points=sum(t.max_points for t in tests), tests=tests, collect_errors=collect_errors,
+                       notes=notes, tampered=tampered)
+
+
 def grade_lesson(lesson: str | Lesson, target: str | os.PathLike | None = "exercises", *, hidden: bool = True,
-                 exercise: str | None = None, course: Course | None = None, timeout: float = 900,
-                 test_timeout: float = 180) -> GradeReport:
+                 exercise: str | None = None, course: Course | None = None, limits: Limits | None = None,
+                 snapshot: CourseSnapshot | None = None) -> GradeReport:
     """Grade ``lesson`` against ``target`` (``exercises``, ``solutions`` or a folder)."""
     course = course or load_course()
     lesson = course.lesson(lesson) if isinstance(lesson, str) else lesson
     target_dir = resolve_target(target, course)
-    files = test_files(course, lesson, hidden=hidden)
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        results = Path(tmp) / "outcomes.json"
-        select = exercise.replace(".", "_") if exercise else None
-        proc = run_pytest(course, files, target_dir, results, select=select, timeout=timeout,
-                          test_timeout=test_timeout)
-        outcomes = read_outcomes(results, proc)
-    tests = score(lesson, outcomes, hidden=hidden, only=exercise)
-    return GradeReport(
-        lesson=lesson.slug,
-        target=str(target),
-        points=sum(t.points for t in tests),
-        max_points=sum(t.max_points for t in tests),
-        tests=tests,
-        collect_errors=outcomes.get("collect_errors", []),
-    )
+    try:
+        folder: Path | None = lesson_dir(target_dir, lesson.slug, course)
+    except SubmissionError:
+        folder = None
+    files, notes = submission_files(lesson, folder)
+    report = grade_files(lesson, files, snapshot=snapshot or CourseSnapshot.take(course), hidden=hidden,
+                         exercise=exercise, limits=limits or Limits(), target=str(target))
+    report.notes[:0] = notes
+    return report

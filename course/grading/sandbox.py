@@ -1,0 +1,149 @@
+"""The folder a submission is graded in, built fresh for every run.
+
+A sandbox holds only what grading needs and nothing a submission could use to
+cheat:
+
+- ``lib/course/``: a copy of the course package, first on ``PYTHONPATH``, so the
+  child never imports the checkout (which holds ``solutions/``);
+- ``course.toml`` and ``autograder/`` with only the tests of this run (the public
+  run never contains the hidden tests);
+- ``submission/<lesson>/``: the submission's files for the lesson, and only the
+  files ``course.toml`` names (a shipped ``conftest.py`` or ``json.py`` is left
+  behind);
+- ``work/``: the child's working directory.
+
+Everything is copied from a :class:`CourseSnapshot` taken once, in memory, before
+any submission runs, so a submission that writes into the course's own files
+cannot change how later submissions are graded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..exercises.meta import META_FILE, Course, Lesson
+
+PACKAGE_SKIP = {"__pycache__"}
+
+
+@dataclass(frozen=True)
+class CourseSnapshot:
+    """The bytes of everything a sandbox is built from, read once."""
+
+    meta: bytes
+    package: dict[str, bytes]  # path relative to the package's parent -> bytes
+    autograder: dict[str, bytes]  # path relative to autograder/ -> bytes
+
+    @classmethod
+    def take(cls, course: Course) -> CourseSnapshot:
+        pkg_root = Path(__file__).resolve().parents[1]
+        package = {
+            p.relative_to(pkg_root.parent).as_posix(): p.read_bytes()
+            for p in pkg_root.rglob("*") if p.is_file() and not PACKAGE_SKIP & set(p.parts) and p.suffix != ".pyc"
+        }
+        ag = course.autograder_dir
+        autograder = {
+            p.relative_to(ag).as_posix(): p.read_bytes()
+            for p in ag.rglob("*") if p.is_file() and not PACKAGE_SKIP & set(p.parts) and p.suffix != ".pyc"
+        }
+        return cls((course.root / META_FILE).read_bytes(), package, autograder)
+
+
+def digest(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return h.hexdigest()
+
+
+def folder_files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def submission_files(lesson: Lesson, folder: Path | None) -> tuple[dict[str, bytes], list[str]]:
+    """The allowed files of a lesson from a submission folder, and notes on what was left out."""
+    notes: list[str] = []
+    if folder is None or not folder.is_dir():
+        return {}, [f"no folder for {lesson.slug} in the submission"]
+    allowed = {"__init__.py", *(ex.file for ex in lesson.exercises)}
+    files = {}
+    for name in sorted(allowed):
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            files[name] = path.read_bytes()
+        elif path.is_symlink():
+            notes.append(f"{name} is a symbolic link and was not graded")
+    extra = sorted(p.name for p in folder.iterdir() if p.name not in allowed and p.name != "__pycache__")
+    if extra:
+        notes.append("ignored (not part of the lesson): " + ", ".join(extra))
+    return files, notes
+
+
+@dataclass
+class Sandbox:
+    root: Path
+    lesson: Lesson
+    tests: list[Path]  # test files inside root/autograder
+    submission: dict[str, bytes]
+    test_files: dict[str, bytes]
+
+    @property
+    def lib(self) -> Path:
+        return self.root / "lib"
+
+    @property
+    def target(self) -> Path:
+        return self.root / "submission"
+
+    @property
+    def autograder(self) -> Path:
+        return self.root / "autograder"
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    def tampered(self) -> list[str]:
+        """What changed on disk during the run: the tests or the submission's files."""
+        changed = []
+        now_tests = {k: v for k, v in folder_files(self.autograder).items()}
+        if digest(now_tests) != digest(self.test_files):
+            changed.append("the test files")
+        now_sub = {k: v for k, v in folder_files(self.target / self.lesson.slug).items() if k in self.submission}
+        if digest(now_sub) != digest(self.submission) or set(now_sub) != set(self.submission):
+            changed.append("the submission's files")
+        return changed
+
+
+def build_sandbox(snapshot: CourseSnapshot, lesson: Lesson, submission: dict[str, bytes], *,
+                  hidden: bool, parent: Path | None = None) -> Sandbox:
+    """A fresh sandbox for the public (``hidden=False``) or the hidden tests of one lesson."""
+    root = Path(tempfile.mkdtemp(prefix="course-grade-", dir=parent))
+    (root / META_FILE).write_bytes(snapshot.meta)
+    for rel, data in snapshot.package.items():
+        _write(root / "lib" / rel, data)
+    prefix = f"{lesson.slug}/hidden/" if hidden else f"{lesson.slug}/"
+    test_files = {}
+    for rel, data in snapshot.autograder.items():
+        top_level = "/" not in rel  # conftest.py, pytest.ini
+        ours = rel.startswith(prefix) and (hidden or "/hidden/" not in rel[len(lesson.slug):])
+        if top_level or ours:
+            test_files[rel] = data
+            _write(root / "autograder" / rel, data)
+    for rel, data in submission.items():
+        _write(root / "submission" / lesson.slug / rel, data)
+    (root / "submission" / lesson.slug).mkdir(parents=True, exist_ok=True)
+    (root / "work").mkdir()
+    tests = sorted((root / "autograder").glob(f"{prefix}test_*.py"))
+    return Sandbox(root, lesson, tests, dict(submission), test_files)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.chmod(path, 0o444)  # read-only: a careless write fails (a determined one is caught by tampered())

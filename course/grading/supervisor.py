@@ -1,0 +1,213 @@
+"""Run a sandbox's tests in a child process and survive whatever the submission does.
+
+The supervisor, not the child, owns the limits:
+
+- **per test**: the child announces each test on a pipe; a test still running
+  after ``test_s`` seconds (an endless loop, even inside C code) gets its
+  process group killed and scores 0;
+- **per submission**: after ``submission_s`` seconds the child is killed and
+  the tests not yet run score 0;
+- **memory**: ``RLIMIT_AS`` caps the child's address space, so a runaway
+  allocation is a ``MemoryError`` in the child, not a machine out of memory;
+- **crashes**: when the child dies (``os._exit``, a segfault, a kill), the test
+  it was running scores 0 and a new child runs the tests that remain.
+
+Only signed lines from the child count (see :mod:`course.grading.pytest_plugin`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from .pytest_plugin import sign
+from .sandbox import Sandbox
+
+MAX_LINE = 1 << 16
+
+
+@dataclass(frozen=True)
+class Limits:
+    test_s: float = 60.0
+    submission_s: float = 600.0
+    memory_mb: int = 4096
+    threads: int | None = None  # llama.cpp threads in the child (None: all cores)
+
+
+@dataclass
+class Outcome:
+    outcome: str  # passed | failed | error | skipped | timeout | crashed | not run
+    message: str = ""
+    doc: str = ""
+    duration: float = 0.0
+
+
+@dataclass
+class RunReport:
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    collect_errors: list[dict] = field(default_factory=list)
+    restarts: int = 0
+    tampered: list[str] = field(default_factory=list)
+    rejected_lines: int = 0
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"
+
+
+def _spawn(sandbox: Sandbox, tests: list[str], limits: Limits, key: bytes, log) -> tuple[subprocess.Popen, int]:
+    events_read, events_write = os.pipe()
+    settings_read, settings_write = os.pipe()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSE_", "PYTEST_"))}
+    env.update({
+        "COURSE_ROOT": str(sandbox.root),
+        "COURSE_TARGET": str(sandbox.target),
+        "PYTHONPATH": str(sandbox.lib),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+    })
+    if limits.threads:
+        env["COURSE_THREADS"] = str(limits.threads)
+    cmd = [
+        sys.executable, "-m", "course.grading.limits", str(limits.memory_mb), "--",
+        sys.executable, "-m", "pytest", *map(str, sandbox.tests),
+        "-c", str(sandbox.autograder / "pytest.ini"), "--rootdir", str(sandbox.autograder),
+        "-p", "course.grading.pytest_plugin", "--course-protocol", str(settings_read),
+        "-p", "no:cacheprovider", "-q", "--no-header", "--tb=no", "-rN",
+    ]
+    settings = json.dumps({"fd": events_write, "key": key.hex(), "tests": tests}).encode()
+    try:
+        proc = subprocess.Popen(cmd, cwd=sandbox.work, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, pass_fds=(events_write, settings_read), process_group=0)
+    finally:
+        os.close(events_write)
+        os.close(settings_read)
+    try:
+        while settings:  # small: fits in the pipe's buffer, so this never blocks for long
+            settings = settings[os.write(settings_write, settings):]
+    except BrokenPipeError:
+        pass
+    finally:
+        os.close(settings_write)
+    return proc, events_read
+
+
+def run_sandbox(sandbox: Sandbox, tests: list[str], limits: Limits) -> RunReport:
+    """Run ``tests`` (test function names) of ``sandbox`` under ``limits``."""
+    report = RunReport()
+    remaining = list(tests)
+    deadline = time.monotonic() + limits.submission_s
+    log_path = sandbox.root / "child.log"
+    while remaining:
+        key = secrets.token_bytes(32)
+        with open(log_path, "ab") as log:
+            proc, read_fd = _spawn(sandbox, remaining, limits, key, log)
+        current: str | None = None
+        started = 0.0
+        progress = False
+        buffer = b""
+        reason = ""
+        try:
+            while True:
+                now = time.monotonic()
+                if current and now - started > limits.test_s:
+                    reason = f"timeout: the test ran longer than {limits.test_s:g} s (an endless loop?)"
+                    break
+                if now > deadline:
+                    reason = f"not run: the submission's time limit of {limits.submission_s:g} s was reached"
+                    break
+                ready, _, _ = select.select([read_fd], [], [], 0.2)
+                if not ready:
+                    if proc.poll() is not None:
+                        chunk = b""  # fall through to EOF handling after a last drain
+                    else:
+                        continue
+                else:
+                    chunk = os.read(read_fd, MAX_LINE)
+                if not chunk:
+                    break  # EOF: the child closed the pipe (it ended or crashed)
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                if len(buffer) > MAX_LINE:
+                    buffer = b""
+                for line in lines:
+                    event = _verify(line, key)
+                    if event is None:
+                        report.rejected_lines += 1
+                        continue
+                    if event["e"] == "start" and event["t"] in remaining:
+                        current, started = event["t"], time.monotonic()
+                    elif event["e"] == "end" and event["t"] in remaining:
+                        report.outcomes[event["t"]] = Outcome(event["o"], event.get("m", ""), event.get("doc", ""),
+                                                              time.monotonic() - started)
+                        remaining.remove(event["t"])
+                        current, progress = None, True
+                    elif event["e"] == "collect_error":
+                        report.collect_errors.append({"where": event["where"], "message": event["m"]})
+        finally:
+            os.close(read_fd)
+            if proc.poll() is None:
+                _kill(proc)
+            else:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)  # anything the child left behind
+                except (ProcessLookupError, PermissionError):
+                    pass
+        if reason.startswith("not run"):
+            for name in remaining:
+                report.outcomes[name] = Outcome("not run", reason)
+            break
+        if reason.startswith("timeout") and current:
+            report.outcomes[current] = Outcome("timeout", reason, duration=limits.test_s)
+            remaining.remove(current)
+        elif current:
+            report.outcomes[current] = Outcome(
+                "crashed", f"the test process {_describe_exit(proc.returncode)} during this test "
+                           "(os._exit, a segfault or running out of memory?)")
+            remaining.remove(current)
+        elif remaining and not progress:
+            tail = log_path.read_text(errors="replace")[-1500:]
+            for name in remaining:
+                report.outcomes[name] = Outcome(
+                    "error", f"the test process {_describe_exit(proc.returncode)} before running this test:\n{tail}")
+            break
+        if remaining:
+            report.restarts += 1
+    report.tampered = sandbox.tampered()
+    return report
+
+
+def _verify(line: bytes, key: bytes) -> dict | None:
+    try:
+        event = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(event, dict) or not isinstance(event.get("sig"), str):
+        return None
+    import hmac
+
+    if not hmac.compare_digest(event["sig"], sign(key, event)):
+        return None
+    return event
