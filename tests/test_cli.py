@@ -124,3 +124,19 @@ def test_bench_grammar_compares_constrained_and_parsed():
     data = json.loads(proc.stdout)
     assert data["constrained_tokens_per_s"] > 0 and data["parsed_tokens_per_s"] > 0
     assert data["constrained_call"].startswith("get_current_time("), "under the grammar SmolLM2 calls the tool"
+
+
+def test_grade_writes_scores_and_feedback(tmp_path):
+    subs = tmp_path / "subs"
+    shutil.copytree(ROOT / "solutions" / "l00_getting_started", subs / "ada" / "l00_getting_started")
+    shutil.copytree(ROOT / "exercises" / "l00_getting_started", subs / "bob" / "l00_getting_started")
+    (subs / "carl").mkdir()  # submitted nothing
+    proc = course("grade", str(subs), "--out", str(tmp_path / "grades"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert (data["ada"]["points"], data["bob"]["points"], data["carl"]["points"]) == (47, 0, 0)
+    assert "no folder for l00_getting_started" in " ".join(data["carl"]["lessons"]["l00_getting_started"]["notes"])
+    assert (tmp_path / "grades" / "scores.csv").read_text().startswith("student,points,max_points,")
+    assert sorted(p.name for p in (tmp_path / "grades" / "feedback").iterdir()) == ["ada.md", "bob.md", "carl.md"]
+    missing = course("grade", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "not a folder" in missing.stderr

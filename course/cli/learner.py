@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
+from pathlib import Path
 
 import click
 from rich.markup import escape
@@ -236,3 +238,53 @@ def exercises_build(check_only: bool) -> None:
         return
     written = build(course)
     console.print(f"wrote {len(written)} files under exercises/")
+
+
+@cli.command()
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where to write scores.csv, scores.json and feedback/ (default: SUBMISSIONS/../grades)")
+@click.option("--lesson", "lessons", multiple=True, help="grade only these lessons (default: all)")
+@click.option("--workers", default=2, show_default=True, help="submissions graded at once")
+@click.option("--test-timeout", default=60.0, show_default=True, help="seconds one test may run")
+@click.option("--submission-timeout", default=600.0, show_default=True, help="seconds one lesson's tests may run")
+@click.option("--memory-mb", default=4096, show_default=True, help="address-space limit of each test process")
+@click.option("--json", "as_json", is_flag=True, help="print the scores as JSON")
+@friendly_errors
+def grade(submissions: Path, out: Path | None, lessons: tuple[str, ...], workers: int, test_timeout: float,
+          submission_timeout: float, memory_mb: int, as_json: bool) -> None:
+    """Grade a folder of submissions (one sub-folder per student), with no Jupyter."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from ..grading.batch import discover, grade_batch, write_outputs
+    from ..grading.supervisor import Limits
+
+    course = load_course()
+    try:
+        students = discover(submissions)
+    except FileNotFoundError as exc:
+        raise CourseError(str(exc)) from None
+    chosen = list(lessons) or [l.slug for l in course.lessons]
+    limits = Limits(test_s=test_timeout, submission_s=submission_timeout, memory_mb=memory_mb)
+    total = len(students) * len(chosen)
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=as_json, disable=as_json) as bar:
+        task = bar.add_task(f"grading {len(students)} submissions", total=total)
+        result = grade_batch(submissions, course=course, lessons=chosen, workers=workers, limits=limits,
+                             progress=lambda student, lesson: bar.advance(task))
+    paths = write_outputs(result, out or submissions.resolve().parent / "grades", course)
+    if as_json:
+        print_json(json.loads(paths["json"].read_text()))
+        return
+    table = Table(title=f"{len(students)} submissions, {result.seconds:.1f} s with {workers} workers")
+    table.add_column("student")
+    for slug in result.lessons:
+        table.add_column(course.lesson(slug).short)
+    table.add_column("total")
+    table.add_column("notes")
+    for st in result.students:
+        notes = sorted({n for r in st.reports.values() for n in r.notes})
+        table.add_row(st.student, *[f"{st.reports[s].points}/{st.reports[s].max_points}" for s in result.lessons],
+                      f"{st.points}/{st.max_points}", escape("; ".join(notes))[:120])
+    console.print(table)
+    console.print(f"scores: {paths['csv']}  {paths['json']}\nfeedback: {paths['feedback']}/<student>.md")

@@ -78,6 +78,8 @@ def submission_files(lesson: Lesson, folder: Path | None) -> tuple[dict[str, byt
             files[name] = path.read_bytes()
         elif path.is_symlink():
             notes.append(f"{name} is a symbolic link and was not graded")
+    if not files:
+        notes.append(f"no folder for {lesson.slug}: none of its files ({', '.join(sorted(allowed))}) were found")
     extra = sorted(p.name for p in folder.iterdir() if p.name not in allowed and p.name != "__pycache__")
     if extra:
         notes.append("ignored (not part of the lesson): " + ", ".join(extra))
@@ -107,6 +109,23 @@ class Sandbox:
     @property
     def work(self) -> Path:
         return self.root / "work"
+
+    def restore(self) -> None:
+        """Put the tests and the submission's files back as they were built (before every child starts).
+
+        Without this, a submission could rewrite the tests and then crash on purpose,
+        so that the restarted child collects the rewritten tests.
+        """
+        for rel, data in self.test_files.items():
+            _write(self.autograder / rel, data, replace=True)
+        for rel, data in self.submission.items():
+            _write(self.target / self.lesson.slug / rel, data, replace=True)
+        for folder in (self.autograder, self.target / self.lesson.slug):
+            known = self.test_files if folder == self.autograder else self.submission
+            for path in sorted(folder.rglob("*"), reverse=True):
+                rel = path.relative_to(folder).as_posix()
+                if path.is_file() and rel not in known or path.is_symlink():
+                    path.unlink()
 
     def tampered(self) -> list[str]:
         """What changed on disk during the run: the tests or the submission's files."""
@@ -143,7 +162,9 @@ def build_sandbox(snapshot: CourseSnapshot, lesson: Lesson, submission: dict[str
     return Sandbox(root, lesson, tests, dict(submission), test_files)
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, data: bytes, *, replace: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    if replace and (path.exists() or path.is_symlink()):
+        path.unlink()
     path.write_bytes(data)
     os.chmod(path, 0o444)  # read-only: a careless write fails (a determined one is caught by tampered())

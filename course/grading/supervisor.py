@@ -122,6 +122,9 @@ def run_sandbox(sandbox: Sandbox, tests: list[str], limits: Limits) -> RunReport
     log_path = sandbox.root / "child.log"
     while remaining:
         key = secrets.token_bytes(32)
+        if report.restarts:  # what the previous child changed is noted, then undone
+            report.tampered += [t for t in sandbox.tampered() if t not in report.tampered]
+        sandbox.restore()
         with open(log_path, "ab") as log:
             proc, read_fd = _spawn(sandbox, remaining, limits, key, log)
         current: str | None = None
@@ -195,7 +198,7 @@ def run_sandbox(sandbox: Sandbox, tests: list[str], limits: Limits) -> RunReport
             break
         if remaining:
             report.restarts += 1
-    report.tampered = sandbox.tampered()
+    report.tampered += [t for t in sandbox.tampered() if t not in report.tampered]
     return report
 
 
