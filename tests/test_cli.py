@@ -140,3 +140,11 @@ def test_grade_writes_scores_and_feedback(tmp_path):
     assert sorted(p.name for p in (tmp_path / "grades" / "feedback").iterdir()) == ["ada.md", "bob.md", "carl.md"]
     missing = course("grade", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "not a folder" in missing.stderr
+
+
+@pytest.mark.real_model
+def test_bench_grading_reports_serial_and_parallel():
+    proc = course("bench", "--grading", "--submissions", "2", "--json", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["all_full_points"] and data["serial_s"] > 0 and data["parallel_s"] > 0 and data["speedup"] > 0

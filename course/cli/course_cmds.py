@@ -154,13 +154,38 @@ def demo(model: str, question: str, as_json: bool) -> None:
 @click.option("--runs", default=5, show_default=True, help="runs of each, interleaved; medians are reported")
 @click.option("--max-tokens", default=64, show_default=True)
 @click.option("--grammar", is_flag=True, help="instead: the cost of grammar-constrained tool calls")
+@click.option("--grading", is_flag=True, help="instead: grading time, one submission and a class, serial vs parallel")
+@click.option("--submissions", default=30, show_default=True, help="with --grading: the class size")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @friendly_errors
-def bench(model: str, runs: int, max_tokens: int, grammar: bool, as_json: bool) -> None:
+def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, submissions: int,
+          as_json: bool) -> None:
     """Time to first token and tokens/s of the course backend beside raw llama-cpp-python."""
     from rich.progress import Progress
 
     from ..bench.generation import bench_generation, bench_tool_grammar
+
+    if grading:
+        from ..bench.grading import bench_grading
+
+        with Progress(console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task(f"grading {submissions} submissions twice", total=2 * submissions)
+            result = bench_grading(submissions, progress=lambda *_: bar.advance(task))
+        if as_json:
+            print_json(result.to_dict())
+            return
+        table = Table(title=f"grading: {result.lessons} lesson(s) per submission, copies of the reference solution")
+        for col in ("", "seconds", "per submission"):
+            table.add_column(col)
+        table.add_row("one complete submission", f"{result.one_submission_s:.1f}", f"{result.one_submission_s:.1f}")
+        table.add_row(f"{submissions} submissions, 1 worker (serial)", f"{result.serial_s:.1f}",
+                      f"{result.serial_s / submissions:.1f}")
+        table.add_row(f"{submissions} submissions, {result.workers} workers", f"{result.parallel_s:.1f}",
+                      f"{result.parallel_s / submissions:.1f}")
+        console.print(table)
+        console.print(f"speed-up from {result.workers} workers: {result.speedup:.2f}x"
+                      + ("" if result.all_full_points else "  [red](some copies did not get full points!)[/]"))
+        return
 
     if grammar:
         with console.status(f"benchmarking tool-call grammar on {model} ..."):

@@ -1,0 +1,61 @@
+"""How long grading takes: one complete submission, and a class, serial beside parallel.
+
+Submissions are copies of the reference solutions (every test runs to the end,
+the slowest case for the grader). The batch is graded twice in the same run:
+with one worker (the serial reference) and with ``workers`` workers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..exercises.meta import Course, load_course
+from ..grading.batch import grade_batch
+
+
+@dataclass
+class GradingBench:
+    lessons: int
+    one_submission_s: float
+    submissions: int
+    serial_s: float
+    parallel_s: float
+    workers: int
+    all_full_points: bool
+
+    @property
+    def speedup(self) -> float:
+        return self.serial_s / self.parallel_s if self.parallel_s else 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"speedup": self.speedup}
+
+
+def make_submissions(course: Course, root: Path, count: int) -> Path:
+    for i in range(count):
+        for lesson in course.lessons:
+            shutil.copytree(course.solutions_dir / lesson.slug, root / f"student{i:02d}" / lesson.slug,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def bench_grading(submissions: int = 30, workers: int = 2, progress=None) -> GradingBench:
+    course = load_course()
+    with tempfile.TemporaryDirectory(prefix="course-bench-grading-") as tmp:
+        one = make_submissions(course, Path(tmp) / "one", 1)
+        start = time.perf_counter()
+        single = grade_batch(one, course=course, workers=1)
+        one_s = time.perf_counter() - start
+        many = make_submissions(course, Path(tmp) / "many", submissions)
+        start = time.perf_counter()
+        serial = grade_batch(many, course=course, workers=1, progress=progress)
+        serial_s = time.perf_counter() - start
+        start = time.perf_counter()
+        parallel = grade_batch(many, course=course, workers=workers, progress=progress)
+        parallel_s = time.perf_counter() - start
+    full = all(st.points == st.max_points for r in (single, serial, parallel) for st in r.students)
+    return GradingBench(len(course.lessons), one_s, submissions, serial_s, parallel_s, workers, full)
