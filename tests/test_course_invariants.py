@@ -121,3 +121,14 @@ def test_grading_a_broken_submission_reports_not_crashes(course, tmp_path):
     assert all("SyntaxError" in t.message for t in agent_tests if not t.hidden)
     assert all(t.message == "a hidden test failed" for t in agent_tests if t.hidden), "hidden messages stay hidden"
     assert report.exercises()["l00.1"]["passed"]
+
+
+def test_missing_autograder_tests_stop_grading(course, tmp_path):
+    """Grading that cannot run is an error (exit 2 in the CLI), not a quiet zero."""
+    from course.grading import CourseSnapshot, GradingError, grade_lesson
+
+    snapshot = CourseSnapshot.take(course)
+    stripped = CourseSnapshot(snapshot.meta, snapshot.package,
+                              {k: v for k, v in snapshot.autograder.items() if "/hidden/" not in k})
+    with pytest.raises(GradingError, match="no test_"):
+        grade_lesson("l00", "solutions", course=course, snapshot=stripped)

@@ -111,6 +111,11 @@ def grade_files(lesson: Lesson, files: dict[str, bytes], *, snapshot: CourseSnap
         if not names:
             continue
         sandbox = build_sandbox(snapshot, lesson, files, hidden=run_hidden)
+        if not sandbox.tests:
+            shutil.rmtree(sandbox.root, ignore_errors=True)
+            kind = "hidden" if run_hidden else "public"
+            raise GradingError(f"course.toml lists {kind} tests for {lesson.slug} but autograder/{lesson.slug}/"
+                               f"{'hidden/' if run_hidden else ''} has no test_*.py files")
         try:
             run = run_sandbox(sandbox, names, limits)
         finally:

@@ -17,6 +17,7 @@ Only signed lines from the child count (see :mod:`course.grading.pytest_plugin`)
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import secrets
@@ -27,6 +28,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from .loader import TARGET_ENV
 from .pytest_plugin import sign
 from .sandbox import Sandbox
 
@@ -83,7 +85,7 @@ def _spawn(sandbox: Sandbox, tests: list[str], limits: Limits, key: bytes, log) 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSE_", "PYTEST_"))}
     env.update({
         "COURSE_ROOT": str(sandbox.root),
-        "COURSE_TARGET": str(sandbox.target),
+        TARGET_ENV: str(sandbox.target),
         "PYTHONPATH": str(sandbox.lib),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
@@ -209,8 +211,6 @@ def _verify(line: bytes, key: bytes) -> dict | None:
         return None
     if not isinstance(event, dict) or not isinstance(event.get("sig"), str):
         return None
-    import hmac
-
     if not hmac.compare_digest(event["sig"], sign(key, event)):
         return None
     return event
