@@ -2,20 +2,18 @@
 
 ``target`` imports the code being graded (exercises, solutions or a submission,
 chosen by the grading runner through ``COURSE_TARGET``); ``smollm2`` is the real
-shipped model, loaded once per run.
+shipped model, loaded once per run. Notebooks exported for nbgrader get the
+same fixtures from ``course.grading.fixtures``.
 """
 
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 
+from course.grading import fixtures
 from course.grading.loader import TargetLoader
 
-# No example database: grading must not write into the submission or the course.
-settings.register_profile("grading", database=None, deadline=None, max_examples=60,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("grading")
+fixtures.load_hypothesis_profile()
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +23,7 @@ def target(request) -> TargetLoader:
     return TargetLoader(slug)
 
 
-@pytest.fixture(scope="session")
-def smollm2():
-    from course.backends import LlamaCppBackend
-
-    return LlamaCppBackend("smollm2-135m")
+# One session fixture per entry of fixtures.FIXTURES (smollm2, ...), so pytest and
+# notebooks always offer the same names.
+for _name, _make in fixtures.FIXTURES.items():
+    globals()[_name] = pytest.fixture(scope="session", name=_name)(lambda _make=_make: _make())

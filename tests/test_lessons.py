@@ -4,7 +4,8 @@ Lesson pages live in ``lessons/`` (the site's docs folder). The rule that keeps
 them honest: a Python block on a page is never typed inline, it is included from
 a runnable file with ``--8<-- "<lesson>/examples/NAME.py"``, and that file is run
 here. Shell blocks show only commands of the course (``course ...``,
-``pip install ...``, ``python -m pytest``).
+``pip install ...``, ``python -m pytest``) and nbgrader's, which the nbgrader
+round trip in ``test_nbgrader.py`` runs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ COURSE = load_course(ROOT)
 # A hang guard, not a speed test: a real model on 2 busy cores can be 100x slower than on idle ones.
 FAKE_TIMEOUT_S = 60
 REAL_MODEL_TIMEOUT_S = 300
-ALLOWED_SHELL = ("course", "pip install", "python -m pytest")
+ALLOWED_SHELL = ("course", "pip install", "python -m pytest", "nbgrader ")
 SUBPROCESS_ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*\{?\.?(?P<lang>[\w+-]*)")

@@ -26,17 +26,21 @@ def solution_snippets(course) -> list[str]:
             for region in find_regions(path.read_text(), path.name):
                 body = [line.strip() for line in lines[region.start + 1:region.end]]
                 snippets += [line for line in body if len(line) >= 30]
-    # a line the public library also contains (course/) gives nothing away
+    # a line the public library also contains (course/), or a hint hands out on purpose, gives nothing away
     library = "".join(p.read_text() for p in (ROOT / "course").rglob("*.py"))
-    snippets = [line for line in snippets if line not in library]
+    hints = "\n".join(h for lesson in course.lessons for ex in lesson.exercises for h in ex.hints)
+    snippets = [line for line in snippets if line not in library and line not in hints]
     assert snippets
     return snippets
 
 
 def hidden_snippets(course) -> list[str]:
+    """Distinctive lines of the hidden tests (an import they share with the public tests gives nothing away)."""
+    public = {line.strip() for path in course.autograder_dir.glob("*/test_*.py") for line in path.read_text().splitlines()}
     lines = []
     for path in course.autograder_dir.glob("*/hidden/*.py"):
-        lines += [line.strip() for line in path.read_text().splitlines() if len(line.strip()) >= 30]
+        lines += [line.strip() for line in path.read_text().splitlines()
+                  if len(line.strip()) >= 30 and line.strip() not in public]
     assert lines
     return lines
 

@@ -1,7 +1,8 @@
 """``course``: the command line of the course.
 
 Learner verbs: lessons, check, hint, solution, reset, progress.
-Course verbs: doctor, demo, models, bench. Instructor verbs: exercises build.
+Course verbs: doctor, demo, models, bench. Instructor verbs: exercises build, grade,
+nbgrader export.
 Every verb a script would call has a ``--json`` form. Expected mistakes (an
 unknown lesson, a missing model) print one clear line and exit 2, never a
 traceback.
@@ -55,4 +56,4 @@ def main() -> None:
 
 
 # Commands register themselves on import; importing here keeps `course --help` complete.
-from . import course_cmds, learner  # noqa: E402,F401
+from . import course_cmds, instructor, learner  # noqa: E402,F401

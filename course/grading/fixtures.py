@@ -1,0 +1,39 @@
+"""What autograder tests may ask for, in one place for both ways of running them.
+
+pytest gets these through ``autograder/conftest.py``; a notebook exported for
+nbgrader gets them through :mod:`course.grading.notebook`. A test may take
+``target`` (the learner's code, provided by whichever runner is grading) and
+any name in :data:`FIXTURES`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from hypothesis import HealthCheck, settings
+
+PROFILE = "grading"
+
+_cache: dict[str, Any] = {}
+
+
+def load_hypothesis_profile() -> None:
+    """No example database (grading writes nothing into the submission or the course), no deadline."""
+    settings.register_profile(PROFILE, database=None, deadline=None, max_examples=60,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(PROFILE)
+
+
+def smollm2():
+    """The real shipped model, SmolLM2-135M, loaded once per process."""
+    if "smollm2" not in _cache:
+        from ..backends import LlamaCppBackend
+
+        _cache["smollm2"] = LlamaCppBackend("smollm2-135m")
+    return _cache["smollm2"]
+
+
+FIXTURES: dict[str, Callable[[], Any]] = {"smollm2": smollm2}
+
+# Provided by the runner itself rather than by FIXTURES.
+RUNNER_FIXTURES = ("target",)
