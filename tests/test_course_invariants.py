@@ -7,7 +7,7 @@ import pytest
 from course.exercises.generate import CourseError, find_regions, out_of_sync, stub_source
 from course.grading import grade_lesson
 
-LESSONS = ["l00_getting_started"]
+LESSONS = ["l00_getting_started", "l01_agent_foundations"]
 
 
 @pytest.mark.parametrize("slug", LESSONS)
@@ -45,8 +45,10 @@ def test_every_autograder_test_is_in_course_toml(course):
 
 
 def _mutant(course, tmp_path, file, old, new):
-    dest = tmp_path / "submission" / "l00_getting_started"
-    shutil.copytree(course.solutions_dir / "l00_getting_started", dest)
+    slug = course.lesson(file.split("/")[0]).slug if "/" in file else "l00_getting_started"
+    file = file.split("/")[-1]
+    dest = tmp_path / "submission" / slug
+    shutil.copytree(course.solutions_dir / slug, dest)
     text = (dest / file).read_text()
     assert old in text, f"the mutation no longer applies to {file}"
     (dest / file).write_text(text.replace(old, new, 1))
@@ -70,13 +72,32 @@ def _mutant(course, tmp_path, file, old, new):
         ("l00.5", "measure.py", "(tokens - 1) / (end - first)", "tokens / (end - start)"),
         # a timezone ignored
         ("l00.1", "time_tool.py", "datetime.now(zone)", "datetime.now(ZoneInfo('UTC'))"),
+        # a reflex rule in the wrong order: the open window wins over the frost guard
+        ("l01.1", "l01/reflex.py",
+         '        Rule("frost guard", lambda p: p.temperature < frost, "heat"),\n'
+         '        Rule("window open", lambda p: p.window_open, "off"),\n',
+         '        Rule("window open", lambda p: p.window_open, "off"),\n'
+         '        Rule("frost guard", lambda p: p.temperature < frost, "heat"),\n'),
+        # a boundary on the wrong side
+        ("l01.1", "l01/reflex.py", "p.temperature > high", "p.temperature >= high"),
+        # a vacuum that forgets where it has been
+        ("l01.2", "l01/vacuum_agent.py", "        self.visited.add(here)\n", ""),
+        # an off-by-one in the planner: the route leaves out the start
+        ("l01.3", "l01/planner.py", "            return path[::-1]", "            return path[::-1][1:]"),
+        # depth-first instead of breadth-first: routes, but not shortest ones
+        ("l01.3", "l01/planner.py", "cell = queue.popleft()", "cell = queue.pop()"),
+        # a mean that forgets the count
+        ("l01.4", "l01/bandit.py", "(reward - self.values[arm]) / self.counts[arm]", "(reward - self.values[arm]) / 2"),
+        # a learner that never explores
+        ("l01.5", "l01/bandit.py", "if self.rng.random() < self.epsilon:", "if self.rng.random() < 0:"),
     ],
     ids=["drops-tool-results", "int-as-string", "required-order", "no-repeat-guard", "unknown-tool-crash",
-         "rate-over-all-tokens", "ignores-timezone"],
+         "rate-over-all-tokens", "ignores-timezone", "reflex-rule-order", "reflex-boundary", "vacuum-forgets",
+         "planner-off-by-one", "planner-depth-first", "mean-forgets-count", "never-explores"],
 )
 def test_wrong_implementations_lose_points(course, tmp_path, exercise, file, old, new):
     submission = _mutant(course, tmp_path, file, old, new)
-    report = grade_lesson("l00", submission, course=course)
+    report = grade_lesson(exercise.split(".")[0], submission, course=course)
     per_exercise = report.exercises()
     assert per_exercise[exercise]["points"] < per_exercise[exercise]["max_points"], per_exercise
     others = {k: v for k, v in per_exercise.items() if k != exercise}
