@@ -147,4 +147,5 @@ def test_bench_grading_reports_serial_and_parallel():
     proc = course("bench", "--grading", "--submissions", "2", "--json", timeout=600)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["all_full_points"] and data["serial_s"] > 0 and data["parallel_s"] > 0 and data["speedup"] > 0
+    assert data["all_full_points"], data["shortfalls"]
+    assert data["serial_s"] > 0 and data["parallel_s"] > 0 and data["speedup"] > 0

@@ -26,6 +26,7 @@ class GradingBench:
     parallel_s: float
     workers: int
     all_full_points: bool
+    shortfalls: list[str]  # "student lesson test: outcome, message" for every test a reference copy failed
 
     @property
     def speedup(self) -> float:
@@ -57,5 +58,8 @@ def bench_grading(submissions: int = 30, workers: int = 2, progress=None) -> Gra
         start = time.perf_counter()
         parallel = grade_batch(many, course=course, workers=workers, progress=progress)
         parallel_s = time.perf_counter() - start
-    full = all(st.points == st.max_points for r in (single, serial, parallel) for st in r.students)
-    return GradingBench(len(course.lessons), one_s, submissions, serial_s, parallel_s, workers, full)
+    shortfalls = [f"{st.student} {slug} {t.name}: {t.outcome}, {t.message[:300]}"
+                  for r in (single, serial, parallel) for st in r.students
+                  for slug, rep in st.reports.items() for t in rep.tests if t.outcome != "passed"]
+    return GradingBench(len(course.lessons), one_s, submissions, serial_s, parallel_s, workers, not shortfalls,
+                        shortfalls)

@@ -185,6 +185,8 @@ def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, 
         console.print(table)
         console.print(f"speed-up from {result.workers} workers: {result.speedup:.2f}x"
                       + ("" if result.all_full_points else "  [red](some copies did not get full points!)[/]"))
+        for line in result.shortfalls[:10]:
+            console.print(f"  [red]not full:[/] {line}", highlight=False)
         return
 
     if grammar:
