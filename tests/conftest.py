@@ -17,9 +17,9 @@ def course():
 
 @pytest.fixture(scope="session")
 def smollm2():
-    from course.backends import LlamaCppBackend
+    from course.grading.fixtures import smollm2 as shared
 
-    return LlamaCppBackend("smollm2-135m")
+    return shared()  # the same loaded model the autograder's fixtures use
 
 
 @pytest.fixture
