@@ -103,6 +103,24 @@ class GGUFFile:
     def parameter_count(self) -> int:
         return sum(t.n_elements for t in self.tensors)
 
+    def tensor(self, name: str) -> TensorInfo:
+        for t in self.tensors:
+            if t.name == name:
+                return t
+        raise KeyError(f"{self.path.name} has no tensor {name!r}; it has {len(self.tensors)}, "
+                       f"for example {', '.join(t.name for t in self.tensors[:3])}")
+
+    def tensor_data(self, t: TensorInfo | str):
+        """A tensor's raw bytes as a read-only uint8 array of shape (rows, bytes per row), memory-mapped."""
+        import numpy as np
+
+        if isinstance(t, str):
+            t = self.tensor(t)
+        _, block, size = TENSOR_TYPES[t.type_id]
+        row_bytes = t.shape[0] // block * size
+        data = np.memmap(self.path, dtype=np.uint8, mode="r", offset=self.data_offset + t.offset, shape=(t.n_bytes,))
+        return data.reshape(-1, row_bytes)
+
 
 class _Cursor:
     """Reads little-endian values from a file, knowing where it is, for error messages."""
