@@ -81,8 +81,11 @@ def _make_reporter(settings: dict):
     wanted = set(settings["tests"])
     write = os.write
     collected: dict[str, object] = {}
-    completed: set[str] = set()
+    completed: dict[str, int] = {}  # test name -> cases whose body ran to the end
+    n_cases: dict[str, int] = {}
     failures: dict[str, tuple[str, str]] = {}
+    first_case: dict[str, str] = {}
+    last_case: dict[str, str] = {}
 
     def emit(event: dict) -> None:
         event["sig"] = sign(key, event)
@@ -100,19 +103,24 @@ def _make_reporter(settings: dict):
             items[:] = keep
             for item in keep:
                 collected[item.originalname] = getattr(item, "obj", None)
+                last_case[item.originalname] = item.nodeid  # a parametrized test ends with its last case
+                first_case.setdefault(item.originalname, item.nodeid)
+                n_cases[item.originalname] = n_cases.get(item.originalname, 0) + 1
 
         def pytest_collectreport(self, report):
             if report.failed:
                 emit({"e": "collect_error", "where": report.nodeid, "m": str(report.longrepr)[-1500:]})
 
         def pytest_runtest_logstart(self, nodeid, location):
-            emit({"e": "start", "t": nodeid.split("::")[-1].split("[")[0]})
+            name = nodeid.split("::")[-1].split("[")[0]
+            if first_case.get(name, nodeid) == nodeid:
+                emit({"e": "start", "t": name})
 
         @pytest.hookimpl(hookwrapper=True)
         def pytest_pyfunc_call(self, pyfuncitem):
             outcome = yield
             if outcome.excinfo is None and pyfuncitem.obj is collected.get(pyfuncitem.originalname):
-                completed.add(pyfuncitem.originalname)
+                completed[pyfuncitem.originalname] = completed.get(pyfuncitem.originalname, 0) + 1
 
         @pytest.hookimpl(hookwrapper=True)
         def pytest_runtest_makereport(self, item, call):
@@ -122,11 +130,13 @@ def _make_reporter(settings: dict):
             if (report.failed or report.skipped) and name not in failures:
                 kind = "skipped" if report.skipped else ("failed" if report.when == "call" else "error")
                 text = call.excinfo.exconly() if call.excinfo is not None else str(report.longrepr)
-                failures[name] = (kind, text[:1500])
-            if report.when == "teardown":
+                case = getattr(getattr(item, "callspec", None), "id", None)
+                failures[name] = (kind, (f"[case {case}] " if case else "") + text[:1500])
+            if report.when == "teardown" and last_case.get(name, item.nodeid) == item.nodeid:
+                # one outcome per test function: every parametrized case has run, and any failure fails it
                 if name in failures:
                     outcome, message = failures[name]
-                elif name in completed:
+                elif completed.get(name, 0) == n_cases.get(name, 1):
                     outcome, message = "passed", ""
                 else:
                     outcome, message = "failed", "the test body did not run to completion under the grader"
