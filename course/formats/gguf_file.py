@@ -90,6 +90,7 @@ class GGUFFile:
     data_offset: int  # where the data section starts
     file_size: int = 0
     header_size: int = field(default=0)  # bytes before the data section, padding included
+    infos_end: int = 0  # where the tensor infos end, before the padding to the alignment
 
     @property
     def architecture(self) -> str:
@@ -211,7 +212,7 @@ def read_gguf(path: str | Path) -> GGUFFile:
             raise GGUFError(f"{path}: general.alignment is {alignment}, not a power of two")
         header_end = c.pos
     data_offset = -(-header_end // alignment) * alignment  # round up to the alignment
-    info = GGUFFile(path, version, metadata, types, tensors, alignment, data_offset, size, data_offset)
+    info = GGUFFile(path, version, metadata, types, tensors, alignment, data_offset, size, data_offset, header_end)
     for t in tensors:
         if t.offset % alignment:
             raise GGUFError(f"{path}: tensor {t.name!r} starts at offset {t.offset}, not a multiple of {alignment}")

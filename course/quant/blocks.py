@@ -119,9 +119,15 @@ def _f16_value(b: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(b).view("<f2").astype(np.float32)
 
 
-def _inverse(d: np.ndarray) -> np.ndarray:
+def _inverse(d: np.ndarray, type_name: str) -> np.ndarray:
+    """``1 / d``, and 0 where ``d`` is 0 (a block of zeros, or of equal values in the _1 types)."""
     out = np.zeros_like(d)
-    np.divide(np.float32(1), d, out=out, where=d != 0)
+    with np.errstate(over="ignore", divide="ignore"):
+        np.divide(np.float32(1), d, out=out, where=d != 0)
+    if np.isinf(out).any():
+        raise QuantizationError(
+            f"{type_name}: a block's weights are so small (below about 1e-37) that 1 / scale overflows float32, "
+            "and llama.cpp's result is undefined there. Set such weights to zero, or scale the tensor up")
     return out
 
 
@@ -170,7 +176,7 @@ def quantize_q8_0(x) -> np.ndarray:
     b, shape = _as_blocks(x, 32, "Q8_0")
     d = np.abs(b).max(axis=1, keepdims=True) / np.float32(127)
     _check_scale(d, "Q8_0")
-    q = _round_half_away(b * _inverse(d)).astype(np.int8).view(np.uint8)
+    q = _round_half_away(b * _inverse(d, "Q8_0")).astype(np.int8).view(np.uint8)
     return _out(np.hstack([_f16_bytes(d), q]), shape, 32, 34)
 
 
@@ -185,7 +191,7 @@ def quantize_q4_0(x) -> np.ndarray:
     b, shape = _as_blocks(x, 32, "Q4_0")
     d = _symmetric_max(b) / np.float32(-8)
     _check_scale(d, "Q4_0")
-    q = np.minimum(np.trunc(b * _inverse(d) + np.float32(8.5)), 15).astype(np.uint8)
+    q = np.minimum(np.trunc(b * _inverse(d, "Q4_0") + np.float32(8.5)), 15).astype(np.uint8)
     return _out(np.hstack([_f16_bytes(d), _pack_nibbles(q)]), shape, 32, 18)
 
 
@@ -201,7 +207,7 @@ def quantize_q4_1(x) -> np.ndarray:
     lo = b.min(axis=1, keepdims=True)
     d = (b.max(axis=1, keepdims=True) - lo) / np.float32(15)
     _check_scale(np.hstack([d, lo]), "Q4_1")
-    q = np.minimum(np.trunc((b - lo) * _inverse(d) + np.float32(0.5)), 15).astype(np.uint8)
+    q = np.minimum(np.trunc((b - lo) * _inverse(d, "Q4_1") + np.float32(0.5)), 15).astype(np.uint8)
     return _out(np.hstack([_f16_bytes(d), _f16_bytes(lo), _pack_nibbles(q)]), shape, 32, 20)
 
 
@@ -216,7 +222,7 @@ def quantize_q5_0(x) -> np.ndarray:
     b, shape = _as_blocks(x, 32, "Q5_0")
     d = _symmetric_max(b) / np.float32(-16)
     _check_scale(d, "Q5_0")
-    q = np.minimum(np.trunc(b * _inverse(d) + np.float32(16.5)), 31).astype(np.uint8)
+    q = np.minimum(np.trunc(b * _inverse(d, "Q5_0") + np.float32(16.5)), 31).astype(np.uint8)
     return _out(np.hstack([_f16_bytes(d), _pack_high_bits(q), _pack_nibbles(q)]), shape, 32, 22)
 
 
@@ -232,7 +238,7 @@ def quantize_q5_1(x) -> np.ndarray:
     lo = b.min(axis=1, keepdims=True)
     d = (b.max(axis=1, keepdims=True) - lo) / np.float32(31)
     _check_scale(np.hstack([d, lo]), "Q5_1")
-    q = np.minimum(np.trunc((b - lo) * _inverse(d) + np.float32(0.5)), 31).astype(np.uint8)
+    q = np.minimum(np.trunc((b - lo) * _inverse(d, "Q5_1") + np.float32(0.5)), 31).astype(np.uint8)
     parts = [_f16_bytes(d), _f16_bytes(lo), _pack_high_bits(q), _pack_nibbles(q)]
     return _out(np.hstack(parts), shape, 32, 24)
 
