@@ -15,13 +15,15 @@ COMMITTED = sorted(REPORT.glob("claims_*.json"))
 SHORT_TEXT = "The harbour was quiet in the morning. " * 40
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    """A private cache: the ladder and the results of these tests never touch the learner's."""
-    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
-    text = tmp_path / "text.txt"
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A private cache shared by this module's tests: the ladder is built and measured once."""
+    root = tmp_path_factory.mktemp("claims")
+    text = root / "text.txt"
     text.write_text(SHORT_TEXT)
-    return text
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COURSE_CACHE", str(root / "cache"))
+        yield text
 
 
 def test_a_small_ladder_is_built_measured_and_cached(cache, monkeypatch):
@@ -44,30 +46,32 @@ def test_a_small_ladder_is_built_measured_and_cached(cache, monkeypatch):
     monkeypatch.setattr(C, "_measure_in_child", lambda *a, **k: pytest.fail("measured again"))
     again = C.run_claims("smollm2-135m", ["Q8_0", "Q4_0"], gen_tokens=8, text_file=str(cache))
     assert again["rungs"] == results["rungs"]
-    # a damaged ladder file is rebuilt, not trusted
-    rung = L.ladder_dir("smollm2-135m") / "Q4_0.gguf"
-    rung.write_bytes(rung.read_bytes()[:1000])
-    monkeypatch.setattr(C, "_measure_in_child", lambda *a, **k: {"load_s": 0, "prompt_tokens_per_s": 1,
-                                                                   "gen_tokens_per_s": 1, "perplexity": 2,
-                                                                   "scored_tokens": 1, "rss_after_load_mib": 1})
-    rebuilt = L.build_ladder("smollm2-135m", ["Q4_0"])
-    assert rebuilt[-1].path.stat().st_size == by["Q4_0"]["file_bytes"]
 
 
-def test_cli_claims_json_and_report(cache, tmp_path):
+def test_cli_claims_json_and_report(cache, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from course.cli.main import cli
 
     runner = CliRunner()
     out = tmp_path / "report"
-    # the measurements are cached from the same settings as the library call above would make
-    result = runner.invoke(cli, ["claims", "--levels", "Q8_0", "--json", "--report", str(out)])
+    # the same settings as the test above: every measurement comes from the cache
+    monkeypatch.setattr(C, "_measure_in_child", lambda *a, **k: pytest.fail("measured again"))
+    result = runner.invoke(cli, ["claims", "--levels", "Q8_0", "--gen-tokens", "8", "--text", str(cache),
+                                 "--json", "--report", str(out)])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output[result.output.index("{"):])
     assert [r["level"] for r in payload["models"][0]["rungs"]] == ["F16", "Q8_0"]
     assert {v["claim"] for v in payload["size_table"]} >= {"Phi-4 is about 7.0 GB"}
     assert (out / "claims_smollm2-135m.json").exists() and (out / "smollm2-135m_size_vs_perplexity.svg").exists()
+
+
+def test_a_damaged_ladder_file_is_rebuilt(cache):
+    rung = L.ladder_dir("smollm2-135m") / "Q4_0.gguf"
+    size = rung.stat().st_size
+    rung.write_bytes(rung.read_bytes()[:1000])
+    rebuilt = L.build_ladder("smollm2-135m", ["Q4_0"])
+    assert rebuilt[-1].path == rung and rung.stat().st_size == size
 
 
 def test_unknown_levels_and_models_get_clear_errors(cache):

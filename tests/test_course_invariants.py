@@ -7,7 +7,7 @@ import pytest
 from course.exercises.generate import CourseError, find_regions, out_of_sync, stub_source
 from course.grading import grade_lesson
 
-LESSONS = ["l00_getting_started", "l01_agent_foundations"]
+LESSONS = ["l00_getting_started", "l01_agent_foundations", "l02_slms_and_gguf", "l03_quantization"]
 
 
 @pytest.mark.parametrize("slug", LESSONS)
@@ -90,10 +90,36 @@ def _mutant(course, tmp_path, file, old, new):
         ("l01.4", "l01/bandit.py", "(reward - self.values[arm]) / self.counts[arm]", "(reward - self.values[arm]) / 2"),
         # a learner that never explores
         ("l01.5", "l01/bandit.py", "if self.rng.random() < self.epsilon:", "if self.rng.random() < 0:"),
+        # a header reader that accepts any version
+        ("l02.1", "l02/gguf_reader.py", "    if version not in (2, 3):", "    if False:"),
+        # an array header read as 8 bytes instead of 12
+        ("l02.2", "l02/gguf_reader.py", "            offset += 12", "            offset += 8"),
+        # alignment that moves offsets already aligned
+        ("l02.3", "l02/tensor_sizes.py", "(offset + alignment - 1) // alignment", "(offset + alignment) // alignment"),
+        # a KV cache that forgets the values (keys only)
+        ("l02.4", "l02/memory_math.py", "return 2 * n_layers", "return n_layers"),
+        # the rounding error: NumPy's round-half-to-even instead of C's roundf
+        ("l03.1", "l03/q8_0.py", "    q = np.sign(v) * (whole + (np.abs(v) - whole >= 0.5))", "    q = np.round(v)"),
+        # the wrong scale: the magnitude of the extreme, its sign lost
+        ("l03.2", "l03/q4_0.py", "d = m / np.float32(-8)", "d = np.abs(m) / np.float32(8)"),
+        # the nibble order swapped
+        ("l03.2", "l03/q4_0.py", "packed = q[:, :16] | (q[:, 16:] << 4)", "packed = (q[:, :16] << 4) | q[:, 16:]"),
+        # truncation without the half step
+        ("l03.2", "l03/q4_0.py", "np.float32(8.5)", "np.float32(8.0)"),
+        # decibels of amplitude instead of power
+        ("l03.3", "l03/metrics.py", "snr = 10 * math.log10", "snr = 20 * math.log10"),
+        # the top bits of the high scales shifted one place too few
+        ("l03.4", "l03/q4_k.py", "((b[:, i - 4] >> 6) << 4)", "((b[:, i - 4] >> 6) << 3)"),
+        # sub-blocks of a group taken in the wrong order
+        ("l03.5", "l03/q4_k.py", "    q[:, 0::2] = groups & 15\n    q[:, 1::2] = groups >> 4",
+         "    q[:, 1::2] = groups & 15\n    q[:, 0::2] = groups >> 4"),
     ],
     ids=["drops-tool-results", "int-as-string", "required-order", "no-repeat-guard", "unknown-tool-crash",
          "rate-over-all-tokens", "ignores-timezone", "reflex-rule-order", "reflex-boundary", "vacuum-forgets",
-         "planner-off-by-one", "planner-depth-first", "mean-forgets-count", "never-explores"],
+         "planner-off-by-one", "planner-depth-first", "mean-forgets-count", "never-explores",
+         "header-any-version", "array-header-short", "align-moves-aligned", "kv-keys-only", "q8-round-half-even",
+         "q4-unsigned-scale", "q4-nibbles-swapped", "q4-no-half-step", "snr-amplitude-db", "q4k-scale-bits",
+         "q4k-subblock-order"],
 )
 def test_wrong_implementations_lose_points(course, tmp_path, exercise, file, old, new):
     submission = _mutant(course, tmp_path, file, old, new)

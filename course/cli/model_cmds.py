@@ -76,13 +76,16 @@ def inspect(model: str, as_json: bool) -> None:
               help="registry model to build the ladder from (repeat for several)")
 @click.option("--levels", default=None, help="comma-separated levels (default: F16,Q8_0,Q5_1,Q5_K_S,Q4_K_M,Q4_0,Q2_K)")
 @click.option("--threads", default=2, show_default=True, help="llama.cpp threads for quantizing and measuring")
+@click.option("--gen-tokens", default=64, show_default=True, help="tokens generated to time generation speed")
+@click.option("--text", "text_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="measure perplexity on this UTF-8 text instead of the course's evaluation text")
 @click.option("--force", is_flag=True, help="rebuild the files and measure again instead of using the cache")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="also write the results JSON, Markdown tables and SVG figures into this folder")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @friendly_errors
-def claims(models: tuple[str, ...], levels: str | None, threads: int, force: bool, report_dir: Path | None,
-           as_json: bool) -> None:
+def claims(models: tuple[str, ...], levels: str | None, threads: int, gen_tokens: int, text_file: str | None,
+           force: bool, report_dir: Path | None, as_json: bool) -> None:
     """Check the source's quantization claims on real files built from a shipped model.
 
     Builds a ladder of GGUF files with llama.cpp's own quantizer (the F16
@@ -100,7 +103,8 @@ def claims(models: tuple[str, ...], levels: str | None, threads: int, force: boo
     for alias in models:
         try:
             with console.status(f"{alias}: starting") as status:
-                results = run_claims(alias, level_list, threads=threads, force=force,
+                results = run_claims(alias, level_list, threads=threads, gen_tokens=gen_tokens, force=force,
+                                     text_file=str(Path(text_file).resolve()) if text_file else None,
                                      progress=lambda msg: status.update(msg))
         except (LadderError, RuntimeError) as exc:
             raise CourseError(str(exc)) from None

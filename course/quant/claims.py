@@ -69,13 +69,16 @@ def run_claims(alias: str = "smollm2-135m", levels: list[str] | None = None, thr
                gen_tokens: int = 64, force: bool = False, text_file: str | None = None, progress=None) -> dict:
     """Build the ladder, measure each level (reusing cached measurements), and return the results."""
     levels = list(levels or DEFAULT_LEVELS)
+    if BASELINE not in levels:  # every verdict compares with the baseline
+        levels.insert(0, BASELINE)
     entry = get_model(alias)
     rungs = build_ladder(alias, levels, threads=threads, force=force, progress=progress)
     out = results_path(alias)
     cached = json.loads(out.read_text()) if out.exists() and not force else {}
     settings = {"threads": threads, "gen_tokens": gen_tokens, "text_file": text_file,
                 "measure_version": MEASURE_VERSION}
-    old = {r["level"]: r for r in cached.get("rungs", [])} if cached.get("settings") == settings else {}
+    old = {r["level"]: r for r in [*cached.get("rungs", []), cached.get("shipped") or {"level": None}]} \
+        if cached.get("settings") == settings else {}
 
     def measured(level: str, path: Path) -> dict:
         st = path.stat()
