@@ -1,7 +1,6 @@
 """The claims lab: ladders built by llama.cpp's quantizer, measurements cached, verdicts that follow the figures."""
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -24,11 +24,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..child import run_python, tail
 from .gguf_file import GGUFFile, read_gguf
 
 MiB = 1024 * 1024
@@ -174,14 +174,12 @@ def llama_cpp_report(model: str | Path, n_ctx: int, cache_type: str = "f16", tim
     if cache_type not in KV_CACHE_TYPE_IDS:
         raise ValueError(f"unknown cache type {cache_type!r}; llama.cpp accepts {', '.join(KV_CACHE_TYPE_IDS)}")
     flash = "0" if cache_type in ("f16", "f32") else "1"
-    proc = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(model), str(n_ctx), str(KV_CACHE_TYPE_IDS[cache_type]), flash],
-        capture_output=True, text=True, timeout=timeout)
-    log = proc.stdout + proc.stderr
+    what = f"llama.cpp could not load {model} with n_ctx={n_ctx}, cache {cache_type}"
+    _, log = run_python(["-c", _PROBE, str(model), str(n_ctx), str(KV_CACHE_TYPE_IDS[cache_type]), flash],
+                        what=what, timeout=timeout)
     report = parse_llama_log(log)
-    if proc.returncode != 0 or report["kv_cache"] is None:
-        tail = "\n".join(log.strip().splitlines()[-5:])
-        raise RuntimeError(f"llama.cpp could not load {model} with n_ctx={n_ctx}, cache {cache_type}:\n{tail}")
+    if report["kv_cache"] is None:
+        raise RuntimeError(f"{what}: its log reports no KV cache:\n{tail(log)}")
     return report
 
 

@@ -23,6 +23,7 @@ import platform
 import time
 from pathlib import Path
 
+from ..child import run_python
 from ..formats import read_gguf, summarize
 from ..formats.memory import SOURCE_SIZES_GB, size_table
 from ..models import cache_dir, get_model, model_path
@@ -44,18 +45,11 @@ def results_path(alias: str) -> Path:
 
 
 def _measure_in_child(path: Path, threads: int, gen_tokens: int, text_file: str | None) -> dict:
-    import subprocess
-    import sys
-
-    cmd = [sys.executable, "-m", "course.quant.measure", str(path), "--threads", str(threads),
-           "--gen-tokens", str(gen_tokens)]
+    args = ["-m", "course.quant.measure", str(path), "--threads", str(threads), "--gen-tokens", str(gen_tokens)]
     if text_file:
-        cmd += ["--text-file", text_file]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
-        raise RuntimeError(f"measuring {path.name} failed (exit {proc.returncode}):\n{tail}")
-    return json.loads(proc.stdout)
+        args += ["--text-file", text_file]
+    stdout, _ = run_python(args, what=f"measuring {path.name} failed")
+    return json.loads(stdout)
 
 
 def _file_facts(path: Path) -> dict:
@@ -199,11 +193,14 @@ DEVICES: dict[str, dict] = {
 SOURCE_DEVICE_ADVICE = {"mobile": "Q4_K_M", "quality-focused edge": "Q5_K_S"}
 
 
-def predicted_process_mb(rung: dict, alias: str, n_ctx: int) -> float:
-    """Weights + KV cache + compute buffer of a rung, predicted with lesson 02's memory math (MB)."""
-    from ..formats.memory import ModelShape, predict_memory
+def predicted_process_mb(rung: dict, shape, n_ctx: int) -> float:
+    """Weights + KV cache + compute buffer of a rung, predicted with lesson 02's memory math (MB).
 
-    shape = ModelShape.from_gguf(model_path(alias))  # layers, heads and vocabulary do not change with the level
+    ``shape`` is the shipped model's :class:`~course.formats.memory.ModelShape`: layers, heads and
+    vocabulary do not change with the level, only the weights' bytes do.
+    """
+    from ..formats.memory import predict_memory
+
     est = predict_memory(shape, n_ctx)
     tensor_bytes = rung["bits_per_weight"] * rung["parameters"] / 8
     return (tensor_bytes + est.kv_cache + est.compute) / 1e6
@@ -214,9 +211,12 @@ def recommend(results: dict, memory_mb: float, min_tok_s: float, n_ctx: int = 20
 
     Speed is what this machine measured; on a slower device, scale ``min_tok_s`` up accordingly.
     """
+    from ..formats.memory import ModelShape
+
+    shape = ModelShape.from_gguf(model_path(results["model"]))
     fits = []
     for r in results["rungs"]:
-        mb = predicted_process_mb(r, results["model"], n_ctx)
+        mb = predicted_process_mb(r, shape, n_ctx)
         if mb <= memory_mb and r["gen_tokens_per_s"] >= min_tok_s:
             fits.append((r["perplexity"], r["file_bytes"], r["level"], mb))
     if not fits:

@@ -21,11 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..child import run_python, tail
 from ..formats import GGUFError, read_gguf
 from ..models import cache_dir, get_model, model_path
 
@@ -80,13 +79,15 @@ def quantize_file(src: Path, out: Path, level: str, threads: int = 2) -> tuple[i
         raise LadderError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_suffix(".partial")
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(src), str(partial), LEVELS[level], str(threads)],
-                          capture_output=True, text=True)
-    log = proc.stdout + proc.stderr
-    if proc.returncode != 0 or not partial.exists():
+    what = f"llama.cpp could not quantize {src.name} to {level}"
+    try:
+        _, log = run_python(["-c", _CHILD, str(src), str(partial), LEVELS[level], str(threads)],
+                            what=what, error=LadderError)
+    except LadderError:
         partial.unlink(missing_ok=True)
-        tail = "\n".join(log.strip().splitlines()[-6:])
-        raise LadderError(f"llama.cpp could not quantize {src.name} to {level} (exit {proc.returncode}):\n{tail}")
+        raise
+    if not partial.exists():
+        raise LadderError(f"{what}: it wrote no file:\n{tail(log)}")
     partial.replace(out)  # only a complete file gets the real name
     fallback = re.search(r"(\d+) of (\d+) tensor\(s\) required fallback", log)
     total = len(read_gguf(out).tensors)

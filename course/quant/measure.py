@@ -1,8 +1,8 @@
 """Measure one GGUF file on llama.cpp: load time, prompt and generation speed, perplexity, memory.
 
 Run in a child process per file (``python -m course.quant.measure FILE``) so
-that each measurement starts from a fresh process: its peak resident memory
-belongs to that file alone, and a file that crashes llama.cpp costs one row of
+that each measurement starts from a fresh process: its resident memory after
+loading belongs to that file alone, and a file that crashes llama.cpp costs one row of
 the table, not the run. Prints one JSON object.
 
 Perplexity follows llama.cpp's convention: windows of ``n_ctx`` tokens moved
