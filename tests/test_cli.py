@@ -144,8 +144,9 @@ def test_grade_writes_scores_and_feedback(tmp_path):
 
 @pytest.mark.real_model
 def test_bench_grading_reports_serial_and_parallel():
-    proc = course("bench", "--grading", "--submissions", "2", "--json", timeout=600)
+    proc = course("bench", "--grading", "--submissions", "2", "--lesson", "l00", "--json", timeout=600)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["all_full_points"], data["shortfalls"]
+    assert data["lessons"] == 1
     assert data["serial_s"] > 0 and data["parallel_s"] > 0 and data["speedup"] > 0

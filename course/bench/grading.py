@@ -36,30 +36,34 @@ class GradingBench:
         return asdict(self) | {"speedup": self.speedup}
 
 
-def make_submissions(course: Course, root: Path, count: int) -> Path:
+def make_submissions(course: Course, root: Path, count: int, lessons: list | None = None) -> Path:
     for i in range(count):
-        for lesson in course.lessons:
+        for lesson in lessons or course.lessons:
             shutil.copytree(course.solutions_dir / lesson.slug, root / f"student{i:02d}" / lesson.slug,
                             ignore=shutil.ignore_patterns("__pycache__"))
     return root
 
 
-def bench_grading(submissions: int = 30, workers: int = 2, progress=None) -> GradingBench:
+def bench_grading(submissions: int = 30, workers: int = 2, progress=None,
+                  lessons: list[str] | None = None) -> GradingBench:
+    """Grade copies of the reference solutions; ``lessons`` (ids or slugs) limits it to some lessons."""
     course = load_course()
+    chosen = [course.lesson(name) for name in lessons] if lessons else list(course.lessons)
+    names = [lesson.slug for lesson in chosen]
     with tempfile.TemporaryDirectory(prefix="course-bench-grading-") as tmp:
-        one = make_submissions(course, Path(tmp) / "one", 1)
+        one = make_submissions(course, Path(tmp) / "one", 1, chosen)
         start = time.perf_counter()
-        single = grade_batch(one, course=course, workers=1)
+        single = grade_batch(one, course=course, lessons=names, workers=1)
         one_s = time.perf_counter() - start
-        many = make_submissions(course, Path(tmp) / "many", submissions)
+        many = make_submissions(course, Path(tmp) / "many", submissions, chosen)
         start = time.perf_counter()
-        serial = grade_batch(many, course=course, workers=1, progress=progress)
+        serial = grade_batch(many, course=course, lessons=names, workers=1, progress=progress)
         serial_s = time.perf_counter() - start
         start = time.perf_counter()
-        parallel = grade_batch(many, course=course, workers=workers, progress=progress)
+        parallel = grade_batch(many, course=course, lessons=names, workers=workers, progress=progress)
         parallel_s = time.perf_counter() - start
     shortfalls = [f"{st.student} {slug} {t.name}: {t.outcome}, {t.message[:300]}"
                   for r in (single, serial, parallel) for st in r.students
                   for slug, rep in st.reports.items() for t in rep.tests if t.outcome != "passed"]
-    return GradingBench(len(course.lessons), one_s, submissions, serial_s, parallel_s, workers, not shortfalls,
+    return GradingBench(len(chosen), one_s, submissions, serial_s, parallel_s, workers, not shortfalls,
                         shortfalls)

@@ -156,10 +156,11 @@ def demo(model: str, question: str, as_json: bool) -> None:
 @click.option("--grammar", is_flag=True, help="instead: the cost of grammar-constrained tool calls")
 @click.option("--grading", is_flag=True, help="instead: grading time, one submission and a class, serial vs parallel")
 @click.option("--submissions", default=30, show_default=True, help="with --grading: the class size")
+@click.option("--lesson", "lessons", multiple=True, help="with --grading: only this lesson (repeatable; default all)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @friendly_errors
 def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, submissions: int,
-          as_json: bool) -> None:
+          lessons: tuple[str, ...], as_json: bool) -> None:
     """Time to first token and tokens/s of the course backend beside raw llama-cpp-python."""
     from rich.progress import Progress
 
@@ -170,7 +171,7 @@ def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, 
 
         with Progress(console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task(f"grading {submissions} submissions twice", total=2 * submissions)
-            result = bench_grading(submissions, progress=lambda *_: bar.advance(task))
+            result = bench_grading(submissions, progress=lambda *_: bar.advance(task), lessons=list(lessons) or None)
         if as_json:
             print_json(result.to_dict())
             return
