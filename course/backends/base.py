@@ -123,6 +123,12 @@ class ChatStream:
                 self.response = chunk.response
             yield chunk
 
+    def close(self) -> None:
+        """Stop generating now (a client went away): the backend's generator is closed."""
+        close = getattr(self._chunks, "close", None)
+        if close:
+            close()
+
     def collect(self) -> ChatResponse:
         """Consume the stream and return the assembled response."""
         for _ in self:

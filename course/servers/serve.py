@@ -1,0 +1,89 @@
+"""``course serve``: one engine, two protocol faces, on loopback by default.
+
+>>> with CourseServer(port=0) as server:          # doctest: +SKIP
+...     client = openai.OpenAI(base_url=server.url + "/v1", api_key="unused")
+
+``port=0`` picks a free port (``server.port`` says which). The server runs in a
+background thread of this process; ``course serve`` runs it in the foreground.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+
+from .engine import DEFAULT_KEEP_ALIVE_S, DEFAULT_N_CTX, Engine
+from .http import CourseHTTPServer, ServerSettings, eprint
+from .ollama_face import build_face as ollama_face
+from .openai_face import build_face as openai_face
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class ExposureError(ValueError):
+    """Binding beyond loopback was asked for without saying so explicitly."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class CourseServer:
+    """The engine and the HTTP server together; a context manager that always stops both."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 11434, models: list[str] | None = None,
+                 api_key: str | None = None, allow_remote: bool = False, n_ctx: int = DEFAULT_N_CTX,
+                 keep_alive_s: float = DEFAULT_KEEP_ALIVE_S, memory_budget: int | None = None,
+                 max_body: int | None = None, log=None, record: list | None = None, engine: Engine | None = None):
+        if not is_loopback(host) and not allow_remote:
+            raise ExposureError(
+                f"refusing to listen on {host}: other machines could reach the models. "
+                "Pass --allow-remote (and an --api-key) if that is what you want")
+        self.engine = engine or Engine(models, n_ctx=n_ctx, keep_alive_s=keep_alive_s, memory_budget=memory_budget)
+        settings = ServerSettings(api_key=api_key, log=log, record=record)
+        if max_body:
+            settings.max_body = max_body
+        # the OpenAI face first: its prefix is specific; the Ollama face also answers "/"
+        self.httpd = CourseHTTPServer((host, port), [openai_face(self.engine), ollama_face(self.engine)], settings)
+        self.host = host
+        self.port = self.httpd.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> CourseServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                        daemon=True, name="course-serve")
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        try:
+            self.httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.httpd.server_close()
+        self.engine.close()
+
+    def __enter__(self) -> CourseServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["CourseServer", "ExposureError", "eprint", "is_loopback"]
