@@ -118,6 +118,28 @@ def test_bench_reports_both_sides():
 
 
 @pytest.mark.real_model
+def test_bench_serving_reports_overhead_per_face_and_throughput():
+    proc = course("bench", "--serving", "--runs", "3", "--max-tokens", "8", "--json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["tokens_per_reply"] == 8 and data["in_process"]["p50_ms"] > 0
+    for face in ("openai", "ollama"):
+        latency, overhead = data[f"{face}_face"], data[f"{face}_overhead"]
+        assert latency["p95_ms"] >= latency["p50_ms"] > overhead["p50_ms"] > 0  # the server's time is subtracted
+    assert [t["clients"] for t in data["throughput"]] == [1, 2, 4]
+    assert all(t["tokens"] == 8 * t["requests"] and t["tokens_per_s"] > 0 for t in data["throughput"])
+
+
+def test_percentile_interpolates_between_ranks():
+    from course.bench.serving import percentile
+
+    assert percentile([3, 1, 2], 50) == 2 and percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([10], 95) == 10 and percentile(list(range(101)), 95) == 95
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+@pytest.mark.real_model
 def test_bench_grammar_compares_constrained_and_parsed():
     proc = course("bench", "--grammar", "--runs", "1", "--json")
     assert proc.returncode == 0, proc.stderr

@@ -157,15 +157,20 @@ def demo(model: str, question: str, as_json: bool) -> None:
 @click.option("--grading", is_flag=True, help="instead: grading time, one submission and a class, serial vs parallel")
 @click.option("--submissions", default=30, show_default=True, help="with --grading: the class size")
 @click.option("--lesson", "lessons", multiple=True, help="with --grading: only this lesson (repeatable; default all)")
+@click.option("--serving", is_flag=True,
+              help="instead: course serve's per-request overhead per face, and throughput with 1, 2, 4 clients")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @friendly_errors
 def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, submissions: int,
-          lessons: tuple[str, ...], as_json: bool) -> None:
+          lessons: tuple[str, ...], serving: bool, as_json: bool) -> None:
     """Time to first token and tokens/s of the course backend beside raw llama-cpp-python."""
     from rich.progress import Progress
 
     from ..bench.generation import bench_generation, bench_tool_grammar
 
+    if serving:
+        _bench_serving(model, runs, max_tokens, as_json)
+        return
     if grading:
         from ..bench.grading import bench_grading
 
@@ -227,3 +232,32 @@ def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, 
     console.print(table)
     console.print(f"raw llama-cpp-python reaches {100 * result.raw.tokens_per_s / result.roofline_tokens_per_s:.0f} % "
                   "of the memory-bandwidth ceiling.")
+
+
+def _bench_serving(model: str, runs: int, max_tokens: int, as_json: bool) -> None:
+    from rich.progress import Progress
+
+    from ..bench.serving import bench_serving
+
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task(f"{runs} runs per path, then 1, 2, 4 clients", total=5)
+        result = bench_serving(model, runs=runs, max_tokens=max_tokens, progress=lambda: bar.advance(task))
+    if as_json:
+        print_json(result.to_dict())
+        return
+    table = Table(title=f"course serve, {model}: {result.tokens_per_reply} tokens per reply, {runs} runs per path")
+    for col in ("path", "latency p50 ms", "p95 ms", "overhead p50 ms", "p95 ms"):
+        table.add_column(col)
+    table.add_row("in process (reference)", f"{result.in_process.p50_ms:.1f}", f"{result.in_process.p95_ms:.1f}",
+                  "", "")
+    for name, face, over in (("OpenAI face (openai client)", result.openai_face, result.openai_overhead),
+                             ("Ollama face (ollama client)", result.ollama_face, result.ollama_overhead)):
+        table.add_row(name, f"{face.p50_ms:.1f}", f"{face.p95_ms:.1f}", f"{over.p50_ms:.1f}", f"{over.p95_ms:.1f}")
+    console.print(table)
+    table = Table(title="throughput through the Ollama face (one generation at a time)")
+    for col in ("clients", "requests", "tokens/s", "latency p50 ms", "latency p95 ms"):
+        table.add_column(col)
+    for t in result.throughput:
+        table.add_row(str(t.clients), str(t.requests), f"{t.tokens_per_s:.1f}", f"{t.latency.p50_ms:.0f}",
+                      f"{t.latency.p95_ms:.0f}")
+    console.print(table)

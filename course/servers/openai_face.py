@@ -82,10 +82,10 @@ def build_face(engine: Engine) -> Face:
         if stream:
             return Stream("text/event-stream", sse(events, reply_id, spec.model, include_usage))
         try:
-            final = _last_response(events)
+            final, load_s = _last_response(events)
         except Exception as exc:
             raise _fail(exc) from None
-        return Response(body=completion(final, reply_id, spec.model))
+        return Response(body=completion(final, reply_id, spec.model), headers=server_timing(load_s, final))
 
     @face.route("POST", "/v1/embeddings")
     def embeddings(request: Request) -> Response:
@@ -145,16 +145,24 @@ def chat_spec(body: dict) -> GenerationSpec:
     )
 
 
-def _last_response(events: Iterator[Any]) -> ChatResponse:
-    final = None
+def _last_response(events: Iterator[Any]) -> tuple[ChatResponse, float]:
+    final, load_s = None, 0.0
     try:
         for event in events:
-            if isinstance(event, ChatChunk) and event.response is not None:
+            if isinstance(event, Started):
+                load_s = event.load_s
+            elif isinstance(event, ChatChunk) and event.response is not None:
                 final = event.response
     finally:
         events.close()
     assert final is not None
-    return final
+    return final, load_s
+
+
+def server_timing(load_s: float, response: ChatResponse) -> dict[str, str]:
+    """The standard ``Server-Timing`` header: what loading and generating took inside the server,
+    so a client can tell the server's own time from the protocol's (``course bench --serving``)."""
+    return {"Server-Timing": f"load;dur={load_s * 1000:.3f}, generation;dur={response.timings.total_s * 1000:.3f}"}
 
 
 def _calls(response: ChatResponse) -> list[dict]:

@@ -1,0 +1,212 @@
+"""What a protocol face costs: ``course serve`` beside the in-process backend, and under concurrent clients.
+
+Overhead: the same model, the same prompt, the same settings (greedy, same
+``max_tokens``, so the same reply), in one run:
+
+- in process: :class:`~course.backends.LlamaCppBackend` in this process, alone
+  (the reference latency);
+- the OpenAI face: the official ``openai`` client against ``course serve``;
+- the Ollama face: the official ``ollama`` client against the same server,
+  interleaved with the OpenAI face request by request.
+
+The server runs in a child process (``course serve --port N``), as a learner
+runs it. A face's overhead is measured per request: the client's latency minus
+the time the server spent loading and generating for that very request (the
+``Server-Timing`` header of the OpenAI face, ``total_duration`` of the Ollama
+face). What remains is HTTP, JSON, the client library and the server's queue.
+The in-process runs happen before the server starts: llama.cpp's worker
+threads spin for a while after a generation, so two processes generating in
+turn slow each other down, which would be counted as overhead.
+
+Throughput: 1, 2 and 4 clients, each sending the same requests back to back;
+completion tokens per second of wall time, and each client's request latency.
+The engine runs one generation at a time (llama.cpp already uses every core),
+so more clients should raise latency, not throughput.
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+from ..models import DEFAULT_MODEL
+
+PROMPT = [{"role": "user", "content": "Name three uses of a small language model on a phone."}]
+
+
+@dataclass
+class Latency:
+    p50_ms: float
+    p95_ms: float
+    mean_ms: float
+
+
+@dataclass
+class Throughput:
+    clients: int
+    requests: int
+    wall_s: float
+    tokens: int
+    tokens_per_s: float
+    latency: Latency
+
+
+@dataclass
+class ServingBench:
+    model: str
+    runs: int
+    max_tokens: int
+    tokens_per_reply: int
+    in_process: Latency
+    openai_face: Latency
+    ollama_face: Latency
+    openai_overhead: Latency
+    ollama_overhead: Latency
+    throughput: list[Throughput]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) by linear interpolation between the closest ranks."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def latency(seconds: list[float]) -> Latency:
+    ms = [s * 1000 for s in seconds]
+    return Latency(percentile(ms, 50), percentile(ms, 95), statistics.fmean(ms))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """``course serve`` in a child process on a free port; always stopped on exit."""
+
+    def __init__(self, model: str):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "course", "serve", "--port", str(self.port), "--model",
+                                      model, "--quiet", "--keep-alive", "-1"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def __enter__(self) -> ServerProcess:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"course serve exited with {self.proc.returncode}: {self.proc.stderr.read()[-500:]}")
+            try:
+                httpx.get(self.url + "/health", timeout=2)
+                return self
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("course serve did not answer within 60 s") from None
+                time.sleep(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def bench_serving(model: str = DEFAULT_MODEL, *, runs: int = 20, max_tokens: int = 16,
+                  concurrency: tuple[int, ...] = (1, 2, 4), requests_per_client: int = 4,
+                  progress=None) -> ServingBench:
+    import ollama
+    import openai
+
+    from ..backends.llama_cpp import LlamaCppBackend, unload_all
+
+    backend = LlamaCppBackend(model)
+    backend.chat(PROMPT, temperature=0, max_tokens=max_tokens)  # warm up
+    alone: list[float] = []
+    tokens: set[int] = set()
+    for _ in range(runs):
+        start = time.perf_counter()
+        tokens.add(backend.chat(PROMPT, temperature=0, max_tokens=max_tokens).usage.completion_tokens)
+        alone.append(time.perf_counter() - start)
+    if progress:
+        progress()
+    unload_all()  # this process's model and its threads are not needed any more
+    del backend
+
+    with ServerProcess(model) as server:
+        oai = openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=300)
+        oll = ollama.Client(host=server.url, timeout=300)
+        options = {"temperature": 0, "num_predict": max_tokens}
+
+        def via_openai() -> tuple[int, float]:
+            raw = oai.chat.completions.with_raw_response.create(model=model, messages=PROMPT, temperature=0,
+                                                                 max_tokens=max_tokens)
+            inside = sum(float(part.split("dur=")[1]) for part in raw.headers["server-timing"].split(",")) / 1000
+            return raw.parse().usage.completion_tokens, inside
+
+        def via_ollama() -> tuple[int, float]:
+            r = oll.chat(model=model, messages=PROMPT, options=options)
+            return r.eval_count, r.total_duration / 1e9
+
+        paths = {"openai": via_openai, "ollama": via_ollama}
+        for fn in paths.values():  # warm up: the server loads the model
+            fn()
+        times: dict[str, list[float]] = {name: [] for name in paths}
+        overhead: dict[str, list[float]] = {name: [] for name in paths}
+        for _ in range(runs):
+            for name, fn in paths.items():
+                start = time.perf_counter()
+                n, inside = fn()
+                took = time.perf_counter() - start
+                tokens.add(n)
+                times[name].append(took)
+                overhead[name].append(took - inside)
+        if progress:
+            progress()
+
+        throughput = []
+        for clients in concurrency:
+            per_request: list[float] = []
+            made = [0]
+            lock = threading.Lock()
+
+            def client() -> None:
+                mine = ollama.Client(host=server.url, timeout=600)
+                for _ in range(requests_per_client):
+                    start = time.perf_counter()
+                    n = mine.chat(model=model, messages=PROMPT, options=options).eval_count
+                    with lock:
+                        per_request.append(time.perf_counter() - start)
+                        made[0] += n
+
+            threads = [threading.Thread(target=client) for _ in range(clients)]
+            start = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - start
+            throughput.append(Throughput(clients, clients * requests_per_client, wall, made[0], made[0] / wall,
+                                         latency(per_request)))
+            if progress:
+                progress()
+        oai.close()
+    return ServingBench(model, runs, max_tokens, max(tokens), latency(alone), latency(times["openai"]),
+                        latency(times["ollama"]), latency(overhead["openai"]), latency(overhead["ollama"]), throughput)
