@@ -8,7 +8,7 @@ from course.exercises.generate import CourseError, find_regions, out_of_sync, st
 from course.grading import grade_lesson
 from course.grading.supervisor import Limits
 
-LESSONS = ["l00_getting_started", "l01_agent_foundations", "l02_slms_and_gguf", "l03_quantization"]
+LESSONS = ["l00_getting_started", "l01_agent_foundations", "l02_slms_and_gguf", "l03_quantization", "l07_ollama"]
 
 
 @pytest.mark.parametrize("slug", LESSONS)
@@ -114,13 +114,34 @@ def _mutant(course, tmp_path, file, old, new):
         # sub-blocks of a group taken in the wrong order
         ("l03.5", "l03/q4_k.py", "    q[:, 0::2] = groups & 15\n    q[:, 1::2] = groups >> 4",
          "    q[:, 1::2] = groups & 15\n    q[:, 0::2] = groups >> 4"),
+        # a 4xx retried as if the server were busy
+        ("l07.1", "l07/health.py", "        if r.status_code < 500:\n", "        if r.status_code < 400:\n"),
+        # the same pause every time instead of a doubling one
+        ("l07.1", "l07/health.py", "sleep(backoff_s * 2 ** (attempt - 1))", "sleep(backoff_s)"),
+        # the source's exact-name check: "smollm2-135m" is not "smollm2-135m:latest"
+        ("l07.2", "l07/choose.py", "    return full(name) in {full(n) for n in listed}", "    return name in listed"),
+        # keywords found inside words: "decode" taken for "code"
+        ("l07.2", "l07/choose.py", "if words & set(r[1])", "if any(k in task.lower() for k in r[1])"),
+        # a truncated stream returned as if it were the answer
+        ("l07.3", "l07/stream.py",
+         '        raise StreamError("the stream ended without its final line: the reply is incomplete")',
+         "        final = {}"),
+        # nanoseconds taken for seconds
+        ("l07.3", "l07/stream.py", "count / (duration / 1e9)", "count / duration"),
+        # the tool result sent without the tool's name
+        ("l07.4", "l07/tool_loop.py", '{"role": "tool", "tool_name": call.function.name, "content": result}',
+         '{"role": "tool", "content": result}'),
+        # a repeated call run again, forever
+        ("l07.4", "l07/tool_loop.py", "        if all(key in seen for key in keys):", "        if False:"),
     ],
     ids=["drops-tool-results", "int-as-string", "required-order", "no-repeat-guard", "unknown-tool-crash",
          "rate-over-all-tokens", "ignores-timezone", "reflex-rule-order", "reflex-boundary", "vacuum-forgets",
          "planner-off-by-one", "planner-depth-first", "mean-forgets-count", "never-explores",
          "header-any-version", "array-header-short", "align-moves-aligned", "kv-keys-only", "q8-round-half-even",
          "q4-unsigned-scale", "q4-nibbles-swapped", "q4-no-half-step", "snr-amplitude-db", "q4k-scale-bits",
-         "q4k-subblock-order"],
+         "q4k-subblock-order", "health-retries-4xx", "health-constant-backoff", "tags-exact-name",
+         "keyword-substring", "stream-truncated-accepted", "stream-ns-as-s", "tool-result-unnamed",
+         "tool-repeat-forever"],
 )
 def test_wrong_implementations_lose_points(course, tmp_path, exercise, file, old, new):
     submission = _mutant(course, tmp_path, file, old, new)

@@ -98,7 +98,8 @@ def page_problems(text: str) -> list[str]:
 
 
 def uses_real_model(path: Path) -> bool:
-    return "LlamaCppBackend" in path.read_text()
+    text = path.read_text()
+    return "LlamaCppBackend" in text or "CourseServer" in text
 
 
 def test_lessons_have_pages_and_examples():

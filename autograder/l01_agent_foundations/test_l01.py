@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 import pytest
 
 from course.foundations import (
-    MOVES,
     BernoulliBandit,
     GoalBasedAgent,
     Grid,

@@ -33,7 +33,20 @@ def smollm2():
     return _cache["smollm2"]
 
 
-FIXTURES: dict[str, Callable[[], Any]] = {"smollm2": smollm2}
+def course_server():
+    """``course serve`` with SmolLM2 on a free loopback port, started once per process (``.url``)."""
+    if "course_server" not in _cache:
+        import atexit
+
+        from ..servers import CourseServer
+
+        server = CourseServer(port=0, models=["smollm2-135m"]).start()
+        atexit.register(server.close)
+        _cache["course_server"] = server
+    return _cache["course_server"]
+
+
+FIXTURES: dict[str, Callable[[], Any]] = {"smollm2": smollm2, "course_server": course_server}
 
 # Provided by the runner itself rather than by FIXTURES.
 RUNNER_FIXTURES = ("target",)
