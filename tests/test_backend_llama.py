@@ -138,3 +138,22 @@ def test_decision_format_parsing():
     assert answer is None and calls[0].name == "get_current_time" and json.loads(calls[0].arguments) == {"timezone": "UTC"}
     assert "functions.add:" in tool_call_grammar_text([{"type": "function", "function": {"name": "add", "parameters": {}}}],
                                                       allow_answer=True, tagged=False)
+
+
+def test_a_grammar_llama_cpp_cannot_parse_is_an_error_not_a_crash(smollm2):
+    """llama-cpp-python 0.3.36 does not parse a grammar until sampling, where a bad one is a NULL
+    sampler and a segmentation fault; the backend parses it first."""
+    from course.backends import BadRequestError
+
+    with pytest.raises(BadRequestError, match="cannot parse"):
+        smollm2._check_grammar('root ::= "a"b"', "a test grammar")
+    smollm2._check_grammar('root ::= "a"', "a test grammar")  # a good one passes
+
+
+@pytest.mark.parametrize("name", ['a"b', "with space", "", "x" * 65, "naïve"])
+def test_tool_names_outside_openais_rule_are_refused(name):
+    from course.backends import BadRequestError
+    from course.backends.base import tool_specs
+
+    with pytest.raises(BadRequestError, match="not valid"):
+        tool_specs([{"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}])

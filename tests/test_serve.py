@@ -151,6 +151,19 @@ def test_embeddings_through_the_openai_client_are_unit_vectors(oai):
       "function": {"name": "launch"}}}, 400, "launch"),
     ({"model": MODEL, "messages": QUESTION, "frobnicate": True}, 400, "frobnicate"),
     ({"model": MODEL, "messages": [{"role": "tool", "content": "x"}]}, 400, "tool_call_id"),
+    # a quote in a tool name used to reach llama.cpp's grammar parser, whose failure crashed the process
+    ({"model": MODEL, "messages": QUESTION, "tool_choice": "required", "tools": [
+        {"type": "function", "function": {"name": 'a"b', "parameters": {"type": "object"}}}]}, 400, "not valid"),
+    ({"model": MODEL, "messages": QUESTION, "response_format": {"type": "json_schema", "json_schema": {
+        "name": "x", "schema": {"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}}}}}, 400, "grammar"),
+    ({"model": MODEL, "messages": QUESTION, "tool_choice": "required", "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": {"type": "frob"}}}]}, 400, "grammar"),
+    ({"model": MODEL, "messages": [{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": "nope"}]},
+     400, "tool_calls must be a list"),
+    ({"model": MODEL, "messages": [{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [{"id": 1}]}]},
+     400, "function.name"),
+    ({"model": MODEL, "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
+     400, "text content parts"),
 ])
 def test_bad_chat_requests_get_a_4xx_in_openais_shape(server, body, status, words):
     r = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=60)
@@ -326,6 +339,9 @@ def test_create_derives_a_model_with_a_system_prompt(oll, server):
     ({"model": MODEL, "messages": QUESTION, "format": 12}, "'format' must be"),
     ({"model": MODEL, "messages": [{"role": "assistant", "content": "", "tool_calls": [
         {"function": {"name": "f", "arguments": "{\"a\": 1}"}}]}]}, "must be an object"),
+    ({"model": MODEL, "messages": [{"role": "assistant", "tool_calls": 5}]}, "must be a list"),
+    ({"model": MODEL, "messages": QUESTION, "options": {"num_ctx": 131072}}, "trained for"),  # 3 GB of KV cache
+    ({"model": MODEL, "messages": QUESTION, "tools": [{"function": {"name": "x y", "parameters": {}}}]}, "not valid"),
 ])
 def test_bad_ollama_requests_get_a_400_with_an_error_string(server, body, words):
     r = httpx.post(server.url + "/api/chat", json=body, timeout=60)

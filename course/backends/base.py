@@ -8,6 +8,8 @@ response, token usage and the timings (time to first token, tokens per second).
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +27,7 @@ from .types import (
 )
 
 Clock = Callable[[], float]
+TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def tool_specs(tools: Sequence[Any] | None) -> list[dict]:
@@ -37,6 +40,11 @@ def tool_specs(tools: Sequence[Any] | None) -> list[dict]:
                 f"tools must be course.tools.Tool objects or OpenAI tool specs "
                 f'({{"type": "function", "function": {{"name": ..., "parameters": ...}}}}), got {t!r:.80}'
             )
+        name = spec["function"]["name"]
+        if not isinstance(name, str) or not TOOL_NAME.fullmatch(name):
+            raise BadRequestError(
+                f"tool name {name!r:.70} is not valid: use 1 to 64 letters, digits, underscores or dashes "
+                "(OpenAI's rule for function names)")
         specs.append(spec)
     return specs
 
@@ -73,9 +81,32 @@ def normalize_messages(messages: Sequence[dict]) -> list[dict]:
             )
         norm = dict(msg)
         norm["content"] = normalize_content(msg.get("content"))
+        if msg.get("tool_calls") is not None:
+            norm["tool_calls"] = _normalize_calls(msg["tool_calls"], i)
         if msg["role"] == "tool" and not msg.get("tool_call_id"):
             raise BadRequestError(f"message {i} (role tool) needs the tool_call_id of the call it answers")
         out.append(norm)
+    return out
+
+
+def _normalize_calls(calls: Any, i: int) -> list[dict]:
+    """An assistant message's ``tool_calls``: a list of ``{"id", "function": {"name", "arguments"}}``,
+    with the arguments as JSON text (an object is accepted and serialised)."""
+    shape = '[{"id": ..., "type": "function", "function": {"name": ..., "arguments": "{...}"}}]'
+    if not isinstance(calls, list):
+        raise BadRequestError(f"message {i}: tool_calls must be a list like {shape}")
+    out = []
+    for j, call in enumerate(calls):
+        fn = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise BadRequestError(f"message {i}: tool_calls[{j}] needs function.name, like {shape}")
+        args = fn.get("arguments", "{}")
+        if isinstance(args, dict):
+            args = json.dumps(args)
+        if not isinstance(args, str):
+            raise BadRequestError(f"message {i}: tool_calls[{j}].function.arguments must be JSON text")
+        out.append({"id": str(call.get("id") or f"call_{j + 1}"), "type": "function",
+                    "function": {"name": fn["name"], "arguments": args}})
     return out
 
 

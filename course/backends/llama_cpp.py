@@ -313,23 +313,40 @@ class LlamaCppBackend(ChatBackend):
             constrain = not (self.native_tools and request.tool_choice == "auto")
         if request.tools_active and not constrain:
             return None
-        if request.tools_active:
-            tools = request.tools
-            if request.forced_tool:
-                tools = [t for t in tools if t["function"]["name"] == request.forced_tool]
-            text = tool_call_grammar_text(tools, allow_answer=request.tool_choice == "auto", tagged=self.native_tools)
-        elif request.json_schema is not None:
-            text = schema_grammar_text(request.json_schema or {"type": "object"})
-        else:
-            return None
+        what = "these tools' parameter schemas" if request.tools_active else "this response_format schema"
+        try:
+            if request.tools_active:
+                tools = request.tools
+                if request.forced_tool:
+                    tools = [t for t in tools if t["function"]["name"] == request.forced_tool]
+                text = tool_call_grammar_text(tools, allow_answer=request.tool_choice == "auto",
+                                              tagged=self.native_tools)
+            elif request.json_schema is not None:
+                text = schema_grammar_text(request.json_schema or {"type": "object"})
+            else:
+                return None
+        except Exception as exc:  # the converter raises assorted errors for schemas it cannot read
+            raise BadRequestError(f"cannot turn {what} into a grammar: {type(exc).__name__}: {exc}") from exc
         if text not in self._grammars:
             from llama_cpp import LlamaGrammar
 
-            try:
-                self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
-            except ValueError as exc:
-                raise BadRequestError(f"could not compile a grammar for this schema: {exc}") from exc
+            self._check_grammar(text, what)
+            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
         return self._grammars[text]
+
+    def _check_grammar(self, text: str, what: str) -> None:
+        """Parse ``text`` with llama.cpp's own grammar parser before it is used.
+
+        llama-cpp-python 0.3.36's ``LlamaGrammar.from_string`` does not parse; a
+        grammar that does not parse makes the sampler NULL when generation starts,
+        and the process dies with a segmentation fault. Building the sampler here
+        and checking it turns that into an error the caller can read.
+        """
+        llama_cpp = _llama_cpp()
+        sampler = llama_cpp.llama_sampler_init_grammar(self.llm._model.vocab, text.encode(), b"root")
+        if not sampler:
+            raise BadRequestError(f"llama.cpp cannot parse the grammar made from {what} (see its log above)")
+        llama_cpp.llama_sampler_free(sampler)
 
     def _call_opening_tokens(self):
         """Ids of the tokens that open a call (``<tool_call>``, ``{``, a code fence).

@@ -54,6 +54,23 @@ class OverBudget(EngineError):
     status = 503
 
 
+class BadContext(EngineError):
+    status = 400
+
+
+_TRAINED_CTX: dict[str, int] = {}
+
+
+def trained_context(alias: str) -> int:
+    """The context length the model was trained for, from its GGUF header (read once)."""
+    if alias not in _TRAINED_CTX:
+        from ..formats import read_gguf
+        from ..models import model_path
+
+        _TRAINED_CTX[alias] = int(read_gguf(model_path(alias)).arch_value("context_length", 2048))
+    return _TRAINED_CTX[alias]
+
+
 class Loadable(Protocol):
     def close(self) -> None: ...
 
@@ -252,6 +269,9 @@ class Engine:
         """Wait for this request's turn, load the model if needed, and hold it while the request runs."""
         entry, derived = self.resolve(name)
         ctx = EMBED_N_CTX if kind == "embed" else (n_ctx or self.n_ctx)
+        if n_ctx and n_ctx > trained_context(entry.alias):
+            raise BadContext(f"num_ctx {n_ctx} is more than the {trained_context(entry.alias)} tokens "
+                             f"'{entry.alias}' was trained for: ask for at most that")
         with self.queue.turn():
             slot, load_s = self._ensure_loaded(entry.alias, kind, ctx)
             with self._lock:

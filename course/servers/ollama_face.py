@@ -372,6 +372,9 @@ def _openai_message(m: Any, i: int) -> dict:
         raise HTTPError(400, f"messages[{i}].images: the course's models read text only")
     out: dict[str, Any] = {"role": role, "content": content or ""}
     if role == "assistant" and m.get("tool_calls"):
+        if not isinstance(m["tool_calls"], list):
+            raise HTTPError(400, f"messages[{i}].tool_calls must be a list of {{\"function\": {{\"name\": ..., "
+                                 "\"arguments\": {...}}}")
         calls = []
         for j, call in enumerate(m["tool_calls"]):
             fn = call.get("function") if isinstance(call, dict) else None
