@@ -202,6 +202,12 @@ def describe_tools(tools: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _log_softmax(logits) -> np.ndarray:
+    x = np.asarray(logits, dtype=np.float64)
+    x = x - x.max()
+    return x - np.log(np.exp(x).sum())
+
+
 def _arguments_object(text: str) -> Any:
     try:
         return json.loads(text)
@@ -368,6 +374,49 @@ class LlamaCppBackend(ChatBackend):
     # -- generation ---------------------------------------------------------
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=False, special=True)) if text else 0
+
+    def label_logprobs(self, messages: list[dict], labels: list[str]) -> dict[str, float]:
+        """The log-probability that the model's reply to ``messages`` begins with each label.
+
+        ``log P(label) = sum_i log p(token_i | prompt, tokens before i)``, read from
+        llama.cpp's logits: the prompt is evaluated once, then each label's tokens
+        one at a time, rewinding to the end of the prompt between labels. This is
+        constrained classification with a confidence signal: normalise over the
+        labels and the largest share is how sure the model is.
+        """
+        from .base import normalize_messages
+
+        if not labels or len(set(labels)) != len(labels) or not all(isinstance(x, str) and x for x in labels):
+            raise BadRequestError(f"labels must be distinct non-empty strings, got {labels!r:.100}")
+        prompt = self.render_prompt(ChatRequest(messages=normalize_messages(messages)))
+        prompt_tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
+        label_tokens = {label: self.llm.tokenize(label.encode(), add_bos=False, special=False) for label in labels}
+        longest = max(len(t) for t in label_tokens.values())
+        if len(prompt_tokens) + longest > self.n_ctx:
+            raise BadRequestError(f"the prompt has {len(prompt_tokens)} tokens, too many for the context of {self.n_ctx}")
+        out: dict[str, float] = {}
+        with self.llm._course_lock:
+            self.llm.reset()
+            self.llm.eval(prompt_tokens)
+            start = self.llm.n_tokens
+            first = self._last_logprobs()
+            for label, tokens in label_tokens.items():
+                self.llm.n_tokens = start  # rewind: eval() drops the KV cache past n_tokens
+                total, logprobs = 0.0, first
+                for k, token in enumerate(tokens):
+                    total += float(logprobs[token])
+                    if k + 1 < len(tokens):
+                        self.llm.eval([token])
+                        logprobs = self._last_logprobs()
+                out[label] = total
+            self.llm.reset()
+        return out
+
+    def _last_logprobs(self) -> np.ndarray:
+        """Log-softmax of the logits after the last evaluated token (llama-cpp-python keeps them
+        in ``scores`` only with ``logits_all=True``, so they are read from the context)."""
+        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
+        return _log_softmax(logits)
 
     def room(self, messages: list[dict], *, tools: list | None = None, tool_choice: Any = None) -> int:
         """Tokens left in the context after the prompt these messages render to."""

@@ -1,0 +1,46 @@
+"""A confidence signal from the local model: constrained classification with probabilities.
+
+The model is asked to answer with one of a few labels; instead of sampling, the
+course reads the probability llama.cpp assigns to each label as the start of
+the reply (:meth:`course.backends.LlamaCppBackend.label_logprobs`) and
+normalises over the labels. The largest share is the model's confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Classification:
+    label: str
+    probabilities: dict[str, float]
+
+    @property
+    def confidence(self) -> float:
+        return self.probabilities[self.label]
+
+
+def normalise(logprobs: dict[str, float]) -> dict[str, float]:
+    """Probabilities over the labels from their log-probabilities (a softmax, stable for very negative values)."""
+    if not logprobs:
+        raise ValueError("no labels")
+    top = max(logprobs.values())
+    weights = {k: math.exp(v - top) for k, v in logprobs.items()}
+    total = sum(weights.values())
+    return {k: w / total for k, w in weights.items()}
+
+
+def classify(backend, instruction: str, text: str, labels: list[str]) -> Classification:
+    """The label the model finds most likely for ``text`` under ``instruction``, with the probabilities."""
+    messages = [{"role": "system", "content": instruction}, {"role": "user", "content": text}]
+    probs = normalise(backend.label_logprobs(messages, labels))
+    return Classification(max(probs, key=probs.get), probs)
+
+
+COMPLEXITY_INSTRUCTION = (
+    "Classify the user's request. Answer with one word: simple (a routine task a small model can do: "
+    "a lookup, a conversion, a yes/no fact, a short extraction, a tool call) or complex (multi-step reasoning, "
+    "long writing, planning, analysis)."
+)

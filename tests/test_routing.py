@@ -1,0 +1,71 @@
+"""Lesson 05's routing pieces: the escalation policy's promises under hypothesis, costs, the confidence signal."""
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from course.routing import CloudPrice, EscalationPolicy, LocalPrice, classify, normalise
+
+probability = st.floats(0, 1)
+money = st.floats(0, 5, allow_nan=False)
+
+
+@given(st.floats(0, 1), st.floats(0, 10), st.lists(st.tuples(probability, st.booleans(), money), max_size=40))
+def test_the_policy_keeps_its_promises(threshold, budget, tasks):
+    policy = EscalationPolicy(threshold=threshold, budget=budget)
+    for confidence, online, cost in tasks:
+        before = policy.left
+        d = policy.decide(confidence, online=online, estimated_cost=cost)
+        if not online:
+            assert d.route == "local"  # never escalates offline
+        if confidence >= threshold:
+            assert d.route == "local"  # confident: stays local
+        if online and confidence < threshold and cost <= before:
+            assert d.route == "cloud"  # unsure, online, affordable: escalates
+        if d.route == "cloud":
+            policy.charge(cost)
+        assert policy.spent <= budget + 1e-9  # never over budget
+
+
+def test_the_policy_says_why():
+    policy = EscalationPolicy(threshold=0.7, budget=0.01)
+    assert policy.decide(0.9, online=True, estimated_cost=0.001).reason == "confident"
+    assert policy.decide(0.2, online=False, estimated_cost=0.001).reason == "offline"
+    assert policy.decide(0.2, online=True, estimated_cost=0.02).reason == "over budget"
+    assert policy.decide(0.2, online=True, estimated_cost=0.001).reason == "escalate"
+    with pytest.raises(ValueError):
+        EscalationPolicy(threshold=1.5)
+    with pytest.raises(ValueError):
+        policy.decide(2.0, online=True, estimated_cost=0)
+
+
+def test_costs_follow_their_units():
+    assert CloudPrice(input_per_m=2.5, output_per_m=10).cost(1_000_000, 100_000) == pytest.approx(3.5)
+    assert LocalPrice(watts=15, dollars_per_kwh=0.30).cost(3600) == pytest.approx(0.0045)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=5), st.floats(-1e4, 0), min_size=1, max_size=6))
+def test_normalise_is_a_distribution_in_the_same_order(logprobs):
+    probs = normalise(logprobs)
+    assert math.isclose(sum(probs.values()), 1.0)
+    best = max(logprobs, key=logprobs.get)
+    assert probs[best] == max(probs.values())
+
+
+@pytest.mark.real_model
+def test_label_probabilities_from_the_real_model(smollm2):
+    instruction = "Answer with one word: yes or no."
+    sure = classify(smollm2, instruction, "Is Paris in France?", ["yes", "no"])
+    assert sure.label in ("yes", "no") and math.isclose(sum(sure.probabilities.values()), 1.0)
+    direct = smollm2.label_logprobs([{"role": "system", "content": instruction},
+                                     {"role": "user", "content": "Is Paris in France?"}], ["yes", "no"])
+    assert all(v < 0 for v in direct.values())
+    assert sure.label == max(direct, key=direct.get)
+    # a label's log-probability is the sum over its tokens: a longer answer starting the same way is less likely
+    longer = smollm2.label_logprobs([{"role": "system", "content": instruction},
+                                     {"role": "user", "content": "Is Paris in France?"}], ["yes", "yes, it is"])
+    assert longer["yes, it is"] < longer["yes"] and math.isclose(longer["yes"], direct["yes"], rel_tol=1e-6)
+    with pytest.raises(ValueError):
+        smollm2.label_logprobs([{"role": "user", "content": "x"}], ["a", "a"])
