@@ -69,3 +69,63 @@ def test_label_probabilities_from_the_real_model(smollm2):
     assert longer["yes, it is"] < longer["yes"] and math.isclose(longer["yes"], direct["yes"], rel_tol=1e-6)
     with pytest.raises(ValueError):
         smollm2.label_logprobs([{"role": "user", "content": "x"}], ["a", "a"])
+
+
+# -- the router, with fakes for every model ---------------------------------------------
+from course.backends import Reply, ScriptedBackend  # noqa: E402
+from course.routing.router import FakeCloud, HybridRouter, load_tasks  # noqa: E402
+
+
+class FakeRouter:
+    """A router model whose P(simple) is scripted, task by task."""
+
+    def __init__(self, p_simple):
+        self.p = list(p_simple)
+
+    def label_logprobs(self, messages, labels):
+        p = self.p.pop(0)
+        return {"simple": math.log(p), "complex": math.log(1 - p)}
+
+
+def test_the_shipped_tasks_are_well_formed():
+    tasks = load_tasks()
+    assert len(tasks) >= 25 and len({t.id for t in tasks}) == len(tasks)
+    assert {t.kind for t in tasks} == {"routine", "complex"}
+    for t in tasks:
+        assert t.is_correct(t.answer) in (True, None), t.id  # the reference answer passes its own check
+        assert t.is_correct("I am not sure.") in (False, None), t.id
+
+
+def test_router_keeps_confident_tasks_local_and_escalates_the_rest():
+    tasks = load_tasks()[:3]
+    cloud = FakeCloud(tasks)
+    local = ScriptedBackend([Reply("Paris"), Reply("41")])
+    policy = EscalationPolicy(threshold=0.7, budget=1.0)
+    router = HybridRouter(FakeRouter([0.95, 0.3, 0.9]), local, cloud, policy)
+    first, second, third = (router.run(t.prompt) for t in tasks)
+    assert (first.route, first.reason, first.answer) == ("local", "confident", "Paris")
+    assert (second.route, second.answer) == ("cloud", "42") and second.cost > 0
+    assert policy.spent == pytest.approx(second.cost)
+    assert third.route == "local" and third.answer == "41"
+
+
+def test_offline_and_a_dying_cloud_degrade_to_a_local_answer_with_a_notice():
+    tasks = load_tasks()[:3]
+    cloud = FakeCloud(tasks)
+    online = [False]
+    local = ScriptedBackend([Reply("local one"), Reply("local two")])
+    router = HybridRouter(FakeRouter([0.1, 0.1]), local, cloud, EscalationPolicy(), online=lambda: online[0])
+    offline = router.run(tasks[0].prompt)
+    assert (offline.route, offline.reason, offline.notice) == ("local", "offline", None)
+    online[0] = True
+    cloud.online = False  # the endpoint dies after the router decided it was up
+    failed = router.run(tasks[1].prompt)
+    assert failed.route == "local" and failed.reason == "cloud failed" and failed.answer == "local two"
+    assert "cloud failed" in failed.notice and router.policy.spent == 0
+
+
+def test_the_budget_stops_escalation():
+    tasks = load_tasks()[:2]
+    local = ScriptedBackend([Reply("a"), Reply("b")])
+    router = HybridRouter(FakeRouter([0.1, 0.1]), local, FakeCloud(tasks), EscalationPolicy(budget=0.0))
+    assert [router.run(t.prompt).reason for t in tasks] == ["over budget", "over budget"]
