@@ -153,7 +153,7 @@ def test_grade_writes_scores_and_feedback(tmp_path):
     shutil.copytree(ROOT / "solutions" / "l00_getting_started", subs / "ada" / "l00_getting_started")
     shutil.copytree(ROOT / "exercises" / "l00_getting_started", subs / "bob" / "l00_getting_started")
     (subs / "carl").mkdir()  # submitted nothing
-    proc = course("grade", str(subs), "--out", str(tmp_path / "grades"), "--json")
+    proc = course("grade", str(subs), "--lesson", "l00", "--out", str(tmp_path / "grades"), "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["ada"]["points"], data["bob"]["points"], data["carl"]["points"]) == (47, 0, 0)

@@ -129,3 +129,19 @@ def test_the_budget_stops_escalation():
     local = ScriptedBackend([Reply("a"), Reply("b")])
     router = HybridRouter(FakeRouter([0.1, 0.1]), local, FakeCloud(tasks), EscalationPolicy(budget=0.0))
     assert [router.run(t.prompt).reason for t in tasks] == ["over budget", "over budget"]
+
+
+@pytest.mark.real_model
+def test_routing_bench_runs_the_three_ways_on_real_models():
+    from course.routing.bench import bench_routing
+
+    tasks = [t for t in load_tasks() if t.id in ("capital", "add", "train", "essay")]
+    result = bench_routing(tasks=tasks, max_tokens=24)
+    local, routed, cloud = (result.runs[k] for k in ("all local", "routed", "all cloud"))
+    assert local.local_share == 1.0 and cloud.local_share == 0.0 and 0.0 <= routed.local_share <= 1.0
+    assert cloud.checked == local.checked == 3 and cloud.correct == 3  # the fake cloud knows every answer
+    assert local.cost > 0 and cloud.cost > 0  # energy of measured seconds; tokens at assumed prices
+    assert [t["id"] for t in result.per_task] == [t.id for t in tasks]
+    assert all(0.0 <= t["p_simple"] <= 1.0 for t in result.per_task)
+    data = result.to_dict()
+    assert data["claims"]["local_share"].startswith("SLMs handle 70-80%") and "cost_ratio_cloud_over_routed" in data

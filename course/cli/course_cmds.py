@@ -157,12 +157,14 @@ def demo(model: str, question: str, as_json: bool) -> None:
 @click.option("--grading", is_flag=True, help="instead: grading time, one submission and a class, serial vs parallel")
 @click.option("--submissions", default=30, show_default=True, help="with --grading: the class size")
 @click.option("--lesson", "lessons", multiple=True, help="with --grading: only this lesson (repeatable; default all)")
+@click.option("--routing", is_flag=True,
+              help="instead: lesson 05's task set all local, routed and all cloud: local share, accuracy, cost")
 @click.option("--serving", is_flag=True,
               help="instead: course serve's per-request overhead per face, and throughput with 1, 2, 4 clients")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @friendly_errors
 def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, submissions: int,
-          lessons: tuple[str, ...], serving: bool, as_json: bool) -> None:
+          lessons: tuple[str, ...], routing: bool, serving: bool, as_json: bool) -> None:
     """Time to first token and tokens/s of the course backend beside raw llama-cpp-python."""
     from rich.progress import Progress
 
@@ -170,6 +172,9 @@ def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, 
 
     if serving:
         _bench_serving(model, runs, max_tokens, as_json)
+        return
+    if routing:
+        _bench_routing(as_json)
         return
     if grading:
         from ..bench.grading import bench_grading
@@ -261,3 +266,30 @@ def _bench_serving(model: str, runs: int, max_tokens: int, as_json: bool) -> Non
         table.add_row(str(t.clients), str(t.requests), f"{t.tokens_per_s:.1f}", f"{t.latency.p50_ms:.0f}",
                       f"{t.latency.p95_ms:.0f}")
     console.print(table)
+
+
+def _bench_routing(as_json: bool) -> None:
+    from rich.progress import Progress
+
+    from ..routing.bench import bench_routing
+    from ..routing.router import load_tasks
+
+    n = len(load_tasks())
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task(f"{n} tasks, three ways", total=3 * n)
+        result = bench_routing(progress=lambda *_: bar.advance(task))
+    if as_json:
+        print_json(result.to_dict())
+        return
+    table = Table(title=f"{n} tasks: router {result.router_model}, local {result.local_model}, cloud = a fake "
+                        f"(threshold {result.threshold}, budget ${result.budget:.2f})")
+    for col in ("", "handled locally", "correct (checked tasks)", "cost $ (assumed prices)", "median s", "total s"):
+        table.add_column(col)
+    for s in result.runs.values():
+        acc = f"{s.correct}/{s.checked}" if s.checked else "-"
+        table.add_row(s.name, f"{s.local_share:.0%}", acc, f"{s.cost:.5f}", f"{s.median_s:.2f}", f"{s.total_s:.1f}")
+    console.print(table)
+    ratio = result.cost_ratio()
+    console.print(f"router agrees with the task labels on {result.router_agreement:.0%} of tasks")
+    console.print(f"cost, all cloud over routed: {ratio:.1f}x" if ratio else "routed cost is zero")
+    console.print(f"the source claims: {result.claims['local_share']}; {result.claims['cost_ratio']}")

@@ -28,7 +28,7 @@ from importlib import resources
 from ..backends.base import ChatBackend
 from ..backends.types import BackendError, BackendUnavailableError, ChatRequest, Delta, Usage
 from .cost import CostModel
-from .policy import EscalationPolicy
+from .policy import Decision, EscalationPolicy
 from .signals import COMPLEXITY_INSTRUCTION, classify
 
 
@@ -126,12 +126,18 @@ class HybridRouter:
         """How sure the router model is that the task is simple (and the local model suffices)."""
         return classify(self.router, COMPLEXITY_INSTRUCTION, prompt, ["simple", "complex"]).probabilities["simple"]
 
-    def run(self, prompt: str) -> Routed:
+    def run(self, prompt: str, *, force: str | None = None) -> Routed:
+        """Route and answer ``prompt``; ``force="local"`` or ``"cloud"`` skips the router (the baselines)."""
         start = time.perf_counter()
-        confidence = self.confidence(prompt)
         messages = [{"role": "user", "content": prompt}]
-        estimate = self.cost.cloud.cost(self.cloud.count_tokens(prompt), self.max_tokens)
-        decision = self.policy.decide(confidence, online=self.online(), estimated_cost=estimate)
+        if force is None:
+            confidence = self.confidence(prompt)
+            estimate = self.cost.cloud.cost(self.cloud.count_tokens(prompt), self.max_tokens)
+            decision = self.policy.decide(confidence, online=self.online(), estimated_cost=estimate)
+        elif force in ("local", "cloud"):
+            confidence, decision = float("nan"), Decision(force, "forced")
+        else:
+            raise ValueError(f"force must be None, 'local' or 'cloud', got {force!r}")
         notice = None
         if decision.route == "cloud":
             try:
@@ -143,7 +149,7 @@ class HybridRouter:
                 self.policy.charge(cost)
                 assumed = getattr(self.cloud, "latency", None)
                 took = assumed(reply.usage.completion_tokens) if assumed else reply.timings.total_s
-                return Routed(prompt, "cloud", "escalate", confidence, reply.content or "",
+                return Routed(prompt, "cloud", decision.reason, confidence, reply.content or "",
                               reply.usage.prompt_tokens, reply.usage.completion_tokens,
                               time.perf_counter() - start - reply.timings.total_s + took, cost)
         local_start = time.perf_counter()
