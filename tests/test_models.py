@@ -26,6 +26,9 @@ def test_installed_models_are_verified_gguf_files(alias):
     path = model_path(alias)
     assert path.stat().st_size == MODELS[alias].size_bytes
     assert path.read_bytes()[:4] == b"GGUF"
+    from course.formats import read_gguf
+
+    assert read_gguf(path).architecture == MODELS[alias].architecture  # what /api/tags calls the family
 
 
 def _fake_package(tmp_path, monkeypatch, name, files):

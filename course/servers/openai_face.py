@@ -20,7 +20,7 @@ import numpy as np
 
 from ..backends.types import ChatChunk, ChatResponse
 from .engine import Engine
-from .generation import DEFAULT_MAX_TOKENS, GenerationSpec, Started, embed, generate, to_http
+from .generation import DEFAULT_MAX_TOKENS, GenerationSpec, Started, as_http_error, embed, generate
 from .http import Face, HTTPError, Request, Response, Stream, field_of
 
 OWNER = "edge-agents-course"
@@ -37,12 +37,6 @@ def error_body(exc: HTTPError) -> dict:
             429: "rate_limit_error"}.get(exc.status, "invalid_request_error" if exc.status < 500 else "server_error")
     return {"error": {"message": exc.message, "type": kind, "param": None, "code": exc.code}}
 
-
-def _fail(exc: Exception) -> HTTPError:
-    http = to_http(exc)
-    if http is None:
-        raise exc
-    return http
 
 
 def build_face(engine: Engine) -> Face:
@@ -63,7 +57,7 @@ def build_face(engine: Engine) -> Face:
         try:
             engine.resolve(name)
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         return Response(body=model_card(engine.canonical(name)))
 
     @face.route("POST", "/v1/chat/completions")
@@ -84,7 +78,7 @@ def build_face(engine: Engine) -> Face:
         try:
             final, load_s = _last_response(events)
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         return Response(body=completion(final, reply_id, spec.model), headers=server_timing(load_s, final))
 
     @face.route("POST", "/v1/embeddings")
@@ -105,7 +99,7 @@ def build_face(engine: Engine) -> Face:
         try:
             vectors, tokens, _ = embed(engine, name, texts)
         except Exception as exc:
-            raise _fail(exc) from None
+            raise as_http_error(exc) from None
         data = []
         for i, vec in enumerate(vectors):
             value: Any = vec
@@ -222,9 +216,7 @@ def sse(events: Iterator[Any], reply_id: str, model: str, include_usage: bool) -
                 yield data
         yield b"data: [DONE]\n\n"
     except Exception as exc:
-        http = to_http(exc)
-        if http is None:
-            raise
+        http = as_http_error(exc)  # raises again what is not a known kind of error
         if not sent:
             raise http from None  # no status sent yet: the client gets a proper 4xx/5xx
         # the status line is gone; OpenAI's clients raise on an event carrying "error"
