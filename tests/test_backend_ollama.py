@@ -1,58 +1,20 @@
-"""The Ollama backend, through the real ``ollama`` client, against a scripted stub of Ollama's REST API.
+"""The Ollama backend, through the real ``ollama`` client, against a scripted stub of Ollama's REST API
+(``course.servers.faulty.FaultyServer``, the server lesson 07's exercises are graded against).
 
-The stub checks the wire format the client really sends (arguments as objects,
+The tests check the wire format the client really sends (arguments as objects,
 ``tool_name`` on tool results, ``options``, ``format``) and replies with NDJSON
 lines shaped like Ollama's. A real Ollama-compatible server comes with ``course serve``.
 """
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from course.backends import BackendUnavailableError, BadRequestError, OllamaBackend, json_schema_format
+from course.servers.faulty import FaultyServer, Lines, Status
 from course.tools import get_current_time
 
 from servers import free_port
-
-
-class OllamaStub:
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.replies: list[list[dict] | tuple[int, dict]] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                stub.requests.append(body)
-                reply = stub.replies.pop(0)
-                if isinstance(reply, tuple):
-                    status, payload = reply
-                    data = json.dumps(payload).encode()
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-ndjson")
-                self.end_headers()
-                for line in reply:
-                    self.wfile.write((json.dumps(line) + "\n").encode())
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def chunk(content="", done=False, tool_calls=None, **extra):
@@ -68,25 +30,24 @@ def chunk(content="", done=False, tool_calls=None, **extra):
 
 @pytest.fixture
 def stub():
-    s = OllamaStub()
-    yield s
-    s.close()
+    with FaultyServer([]) as server:  # each test appends the replies it needs to server.script
+        yield server
 
 
 def test_text_reply_streams_and_reports_usage(stub):
-    stub.replies.append([chunk("Hello"), chunk(" there"), chunk("", done=True)])
+    stub.script.append(Lines([chunk("Hello"), chunk(" there"), chunk("", done=True)]))
     with OllamaBackend("smollm2", host=stub.url) as b:
         r = b.chat([{"role": "user", "content": "hi"}], temperature=0.2, seed=7, max_tokens=33)
     assert r.content == "Hello there" and r.usage.prompt_tokens == 12 and r.usage.completion_tokens == 3
-    sent = stub.requests[0]
+    sent = stub.bodies[0]
     assert sent["options"] == {"temperature": 0.2, "seed": 7, "num_predict": 33} and sent["stream"] is True
 
 
 def test_tool_round_trip_wire_format(stub):
-    stub.replies.append([chunk(tool_calls=[{"function": {"name": "get_current_time",
+    stub.script.append(Lines([chunk(tool_calls=[{"function": {"name": "get_current_time",
                                                          "arguments": {"timezone": "Asia/Tokyo"}}}]),
-                         chunk("", done=True)])
-    stub.replies.append([chunk("It is noon."), chunk("", done=True)])
+                         chunk("", done=True)]))
+    stub.script.append(Lines([chunk("It is noon."), chunk("", done=True)]))
     with OllamaBackend("smollm2", host=stub.url) as b:
         messages = [{"role": "user", "content": "time in Tokyo?"}]
         r = b.chat(messages, tools=[get_current_time])
@@ -95,7 +56,7 @@ def test_tool_round_trip_wire_format(stub):
         assert call.name == "get_current_time" and json.loads(call.arguments) == {"timezone": "Asia/Tokyo"}
         messages += [r.message(), {"role": "tool", "tool_call_id": call.id, "content": "12:00"}]
         assert b.chat(messages, tools=[get_current_time]).content == "It is noon."
-    first, second = stub.requests
+    first, second = stub.bodies
     assert first["tools"][0]["function"]["name"] == "get_current_time"
     assistant, tool_msg = second["messages"][1], second["messages"][2]
     assert assistant["tool_calls"][0]["function"]["arguments"] == {"timezone": "Asia/Tokyo"}  # an object
@@ -103,24 +64,24 @@ def test_tool_round_trip_wire_format(stub):
 
 
 def test_forced_tool_uses_format(stub):
-    stub.replies.append([chunk('{"name": "get_current_time", "arguments": {"timezone": "UTC"}}'), chunk("", done=True)])
+    stub.script.append(Lines([chunk('{"name": "get_current_time", "arguments": {"timezone": "UTC"}}'), chunk("", done=True)]))
     with OllamaBackend("smollm2", host=stub.url) as b:
         r = b.chat([{"role": "user", "content": "time?"}], tools=[get_current_time], tool_choice="required")
     assert r.tool_calls[0].name == "get_current_time" and r.content is None
-    fmt = stub.requests[0]["format"]
-    assert fmt["properties"]["name"] == {"const": "get_current_time"} and not stub.requests[0].get("tools")
+    fmt = stub.bodies[0]["format"]
+    assert fmt["properties"]["name"] == {"const": "get_current_time"} and not stub.bodies[0].get("tools")
 
 
 def test_json_schema_goes_in_format(stub):
     schema = {"type": "object", "properties": {"city": {"type": "string"}}}
-    stub.replies.append([chunk('{"city": "Lyon"}'), chunk("", done=True)])
+    stub.script.append(Lines([chunk('{"city": "Lyon"}'), chunk("", done=True)]))
     with OllamaBackend("smollm2", host=stub.url) as b:
         r = b.chat([{"role": "user", "content": "city"}], response_format=json_schema_format(schema))
-    assert json.loads(r.content) == {"city": "Lyon"} and stub.requests[0]["format"] == schema
+    assert json.loads(r.content) == {"city": "Lyon"} and stub.bodies[0]["format"] == schema
 
 
 def test_unknown_model_is_a_clear_error(stub):
-    stub.replies.append((404, {"error": "model 'nope' not found"}))
+    stub.script.append(Status(404, "model 'nope' not found"))
     with OllamaBackend("nope", host=stub.url) as b:
         with pytest.raises(BadRequestError, match="404.*not found"):
             b.chat([{"role": "user", "content": "hi"}])

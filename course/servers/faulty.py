@@ -116,6 +116,11 @@ class FaultyServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
 
+    @property
+    def bodies(self) -> list[Any]:
+        """The parsed JSON body of every request so far, in order."""
+        return [body for _, _, body in self.requests]
+
     def close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
