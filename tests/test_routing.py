@@ -132,7 +132,7 @@ def test_the_budget_stops_escalation():
 
 
 @pytest.mark.real_model
-def test_routing_bench_runs_the_three_ways_on_real_models():
+def test_routing_bench_runs_the_four_ways_on_real_models():
     from course.routing.bench import bench_routing
 
     tasks = [t for t in load_tasks() if t.id in ("capital", "add", "train", "essay")]
@@ -142,6 +142,90 @@ def test_routing_bench_runs_the_three_ways_on_real_models():
     assert cloud.checked == local.checked == 3 and cloud.correct == 3  # the fake cloud knows every answer
     assert local.cost > 0 and cloud.cost > 0  # energy of measured seconds; tokens at assumed prices
     assert [t["id"] for t in result.per_task] == [t.id for t in tasks]
-    assert all(0.0 <= t["p_simple"] <= 1.0 for t in result.per_task)
+    assert all(0.0 <= t["p_simple"] <= 1.0 and 0.0 < t["answer_confidence"] <= 1.0 for t in result.per_task)
+    cascade = result.runs["cascade"]
+    assert cascade.tasks == 4 and cascade.cost >= local.cost * 0.5  # a cascade always pays for the local answer
+    # the sweep's extremes: threshold 0.5 vs 0.95 keep at least as many tasks local as any higher one
+    for signal in ("router", "self"):
+        shares = [r.local_share for r in result.sweep if r.signal == signal]
+        assert shares == sorted(shares, reverse=True) and len(shares) == 7
     data = result.to_dict()
-    assert data["claims"]["local_share"].startswith("SLMs handle 70-80%") and "cost_ratio_cloud_over_routed" in data
+    assert data["claims"]["local_share"].startswith("SLMs handle 70-80%")
+    assert set(data["cost_ratio_cloud_over_routed"]) == {"routed", "cascade"}
+    right, routine = result.routine_handled()
+    assert routine == 2 and 0 <= right <= 2 and data["routine_handled_locally"] == {"correct": right, "of": 2}
+
+
+@given(st.lists(st.floats(min_value=-30, max_value=0), min_size=1, max_size=50))
+def test_answer_confidence_is_the_geometric_mean_probability(logprobs):
+    from course.routing import answer_confidence
+
+    c = answer_confidence(logprobs)
+    assert 0.0 <= c <= 1.0
+    assert min(math.exp(x) for x in logprobs) - 1e-12 <= c <= max(math.exp(x) for x in logprobs) + 1e-12
+
+
+def test_answer_confidence_refuses_what_is_not_a_log_probability():
+    from course.routing import answer_confidence
+
+    for bad in ([], [0.5], [float("nan")], [-float("inf")]):
+        with pytest.raises(ValueError):
+            answer_confidence(bad)
+
+
+def test_recorded_logprobs_are_the_chosen_tokens_own(smollm2):
+    """The first recorded log-probability is the one label_logprobs reads for the reply's first token."""
+    messages = [{"role": "user", "content": "What is the capital of France? Answer with the city only."}]
+    smollm2.record_logprobs = True
+    try:
+        reply = smollm2.chat(messages, temperature=0, max_tokens=8)
+        recorded = list(smollm2.last_logprobs)
+    finally:
+        smollm2.record_logprobs = False
+    assert len(recorded) >= reply.usage.completion_tokens and all(x <= 0 for x in recorded)
+    first = smollm2.llm.detokenize(smollm2.llm.tokenize(reply.content.encode(), add_bos=False)[:1]).decode()
+    assert math.isclose(smollm2.label_logprobs(messages, [first])[first], recorded[0], abs_tol=1e-3)
+    smollm2.chat(messages, temperature=0.7, max_tokens=4)
+    assert smollm2.last_logprobs is None  # sampled replies are not recorded: the chosen token is not the top one
+
+
+class FakeLocal(ScriptedBackend):
+    """A local model whose answers come with scripted token log-probabilities."""
+
+    def __init__(self, replies, logprobs):
+        super().__init__(replies)
+        self.scripted = list(logprobs)
+        self.record_logprobs = False
+        self.last_logprobs = None
+        self.calls = 0
+
+    def _generate(self, request):
+        self.calls += 1
+        self.last_logprobs = self.scripted.pop(0) if self.record_logprobs else None
+        yield from super()._generate(request)
+
+
+def test_the_cascade_answers_locally_first_and_keeps_its_answer_when_the_cloud_dies():
+    tasks = load_tasks()[:3]
+    cloud = FakeCloud(tasks)
+    local = FakeLocal([Reply("Paris"), Reply("41"), Reply("maybe")],
+                      [[-0.01, -0.02], [-1.5, -0.2], [-2.0]])
+    router = HybridRouter(None, local, cloud, EscalationPolicy(threshold=0.8), signal="self")
+    sure, unsure = router.run(tasks[0].prompt), router.run(tasks[1].prompt)
+    assert (sure.route, sure.answer) == ("local", "Paris") and sure.confidence > 0.9
+    assert (unsure.route, unsure.answer) == ("cloud", "42") and unsure.confidence < 0.8
+    cloud.online = False
+    kept = router.run(tasks[2].prompt)
+    assert (kept.route, kept.reason, kept.answer) == ("local", "cloud failed", "maybe") and "cloud failed" in kept.notice
+    assert local.calls == 3  # the local answer is reused, never generated twice
+    assert local.record_logprobs is False  # switched back off after each answer
+
+
+def test_the_router_refuses_a_signal_it_cannot_compute():
+    tasks = load_tasks()[:1]
+    with pytest.raises(ValueError, match="records token log-probabilities"):
+        HybridRouter(None, ScriptedBackend([]), FakeCloud(tasks), EscalationPolicy(), signal="self")
+    with pytest.raises(ValueError, match="needs a router model"):
+        HybridRouter(None, ScriptedBackend([]), FakeCloud(tasks), EscalationPolicy())
+    with pytest.raises(ValueError, match="signal must be"):
+        HybridRouter(None, ScriptedBackend([]), FakeCloud(tasks), EscalationPolicy(), signal="vibes")

@@ -262,6 +262,10 @@ class LlamaCppBackend(ChatBackend):
             )
         self._grammars: dict[str, Any] = {}
         self._no_call_tokens = None
+        # set record_logprobs = True to keep, for each greedy (temperature 0) reply without a
+        # grammar, the log-probability of every token chosen: ``last_logprobs`` (lesson 05)
+        self.record_logprobs = False
+        self.last_logprobs: list[float] | None = None
 
     # -- prompt -------------------------------------------------------------
     def _template_messages(self, request: ChatRequest) -> list[dict]:
@@ -442,14 +446,21 @@ class LlamaCppBackend(ChatBackend):
         sampled = [0]
         # tool_choice="none" after tool calls: keep the model from writing another call as text
         banned = self._call_opening_tokens() if (request.tools and request.tool_choice == "none") else None
+        grammar = self._grammar(request)
+        # greedy and unconstrained, the token chosen is the largest logit: its log-probability
+        # is max - logsumexp, known before it is sampled
+        chosen = [] if (self.record_logprobs and request.temperature == 0 and grammar is None) else None
+        self.last_logprobs = chosen
 
         def count(_ids, scores):  # called once per sampled token: an exact count
             sampled[0] += 1
             if banned is not None:
                 scores[banned] = -np.inf
+            if chosen is not None:
+                top = float(scores.max())
+                chosen.append(-float(np.log(np.exp(scores - top).sum())))
             return scores
 
-        grammar = self._grammar(request)
         kwargs: dict[str, Any] = dict(
             prompt=prompt_tokens,
             max_tokens=request.max_tokens,

@@ -271,25 +271,37 @@ def _bench_serving(model: str, runs: int, max_tokens: int, as_json: bool) -> Non
 def _bench_routing(as_json: bool) -> None:
     from rich.progress import Progress
 
-    from ..routing.bench import bench_routing
+    from ..routing.bench import ROUTED_RUNS, bench_routing
     from ..routing.router import load_tasks
 
     n = len(load_tasks())
     with Progress(console=console, transient=True, disable=as_json) as bar:
-        task = bar.add_task(f"{n} tasks, three ways", total=3 * n)
+        task = bar.add_task(f"{n} tasks, four ways", total=4 * n)
         result = bench_routing(progress=lambda *_: bar.advance(task))
     if as_json:
         print_json(result.to_dict())
         return
+    limits = ", ".join(f"{k} {v}" for k, v in result.thresholds.items())
     table = Table(title=f"{n} tasks: router {result.router_model}, local {result.local_model}, cloud = a fake "
-                        f"(threshold {result.threshold}, budget ${result.budget:.2f})")
+                        f"(thresholds {limits}; budget ${result.budget:.2f})")
     for col in ("", "handled locally", "correct (checked tasks)", "cost $ (assumed prices)", "median s", "total s"):
         table.add_column(col)
     for s in result.runs.values():
         acc = f"{s.correct}/{s.checked}" if s.checked else "-"
         table.add_row(s.name, f"{s.local_share:.0%}", acc, f"{s.cost:.5f}", f"{s.median_s:.2f}", f"{s.total_s:.1f}")
     console.print(table)
-    ratio = result.cost_ratio()
+    sweep = Table(title="other thresholds (from the baselines' answers; picked on this set, so optimistic)")
+    for col in ("signal", "threshold", "handled locally", "correct (checked)", "cost $"):
+        sweep.add_column(col)
+    for row in result.sweep:
+        sweep.add_row(row.signal, f"{row.threshold:.2f}", f"{row.local_share:.0%}", f"{row.correct}/{row.checked}",
+                      f"{row.cost:.5f}")
+    console.print(sweep)
     console.print(f"router agrees with the task labels on {result.router_agreement:.0%} of tasks")
-    console.print(f"cost, all cloud over routed: {ratio:.1f}x" if ratio else "routed cost is zero")
+    right, routine = result.routine_handled()
+    console.print(f"{result.local_model} alone answers {right} of {routine} routine checked tasks correctly"
+                  f" ({right / routine:.0%})" if routine else "no routine checked tasks")
+    for name in ROUTED_RUNS:
+        ratio = result.cost_ratio(name)
+        console.print(f"cost, all cloud over {name}: {ratio:.1f}x" if ratio else f"{name} cost is zero")
     console.print(f"the source claims: {result.claims['local_share']}; {result.claims['cost_ratio']}")

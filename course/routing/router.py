@@ -2,14 +2,20 @@
 
 For each task:
 
-1. the small router model (SmolLM2-135M) classifies it as ``simple`` or
-   ``complex``; the probability it gives ``simple`` is the confidence that the
-   local model suffices (:mod:`course.routing.signals`);
+1. a confidence that the local model suffices, from one of two signals
+   (:mod:`course.routing.signals`):
+
+   - ``signal="router"``: the small router model (SmolLM2-135M) classifies the
+     task as ``simple`` or ``complex`` before anyone answers; the confidence is
+     the probability it gives ``simple``;
+   - ``signal="self"`` (a cascade): the local model answers first and the
+     confidence is the mean probability of the tokens it chose;
+
 2. the :class:`~course.routing.policy.EscalationPolicy` decides: local when
    confident, offline, or over budget; the cloud otherwise;
-3. the chosen model answers. If the cloud fails or times out, the local model
-   answers instead and the result carries a notice saying so: the task is never
-   lost.
+3. the chosen model answers (in a cascade the local answer already exists). If
+   the cloud fails or times out, the local model's answer is used instead and
+   the result carries a notice saying so: the task is never lost.
 
 The "cloud" in the course is :class:`FakeCloud`, a stand-in that answers every
 task of the shipped set correctly after an *assumed* latency: an upper bound
@@ -29,7 +35,7 @@ from ..backends.base import ChatBackend
 from ..backends.types import BackendError, BackendUnavailableError, ChatRequest, Delta, Usage
 from .cost import CostModel
 from .policy import Decision, EscalationPolicy
-from .signals import COMPLEXITY_INSTRUCTION, classify
+from .signals import COMPLEXITY_INSTRUCTION, answer_confidence, classify
 
 
 @dataclass(frozen=True)
@@ -113,31 +119,55 @@ class Routed:
 class HybridRouter:
     """Route each prompt to the local model or the cloud, and never lose a task."""
 
-    def __init__(self, router: ChatBackend, local: ChatBackend, cloud: ChatBackend, policy: EscalationPolicy,
+    def __init__(self, router: ChatBackend | None, local: ChatBackend, cloud: ChatBackend, policy: EscalationPolicy,
                  cost: CostModel | None = None, *, online: Callable[[], bool] = lambda: True,
-                 max_tokens: int = 96):
+                 max_tokens: int = 96, signal: str = "router"):
+        if signal not in ("router", "self"):
+            raise ValueError(f"signal must be 'router' or 'self', got {signal!r}")
+        if signal == "router" and router is None:
+            raise ValueError("signal='router' needs a router model (a backend with label_logprobs)")
+        if signal == "self" and not hasattr(local, "record_logprobs"):
+            raise ValueError(f"signal='self' needs a local backend that records token log-probabilities "
+                             f"(LlamaCppBackend); {type(local).__name__} does not")
         self.router, self.local, self.cloud = router, local, cloud
         self.policy = policy
         self.cost = cost or CostModel()
         self.online = online
         self.max_tokens = max_tokens
+        self.signal = signal
 
     def confidence(self, prompt: str) -> float:
         """How sure the router model is that the task is simple (and the local model suffices)."""
         return classify(self.router, COMPLEXITY_INSTRUCTION, prompt, ["simple", "complex"]).probabilities["simple"]
 
+    def _answer_locally(self, messages: list[dict]):
+        start = time.perf_counter()
+        if self.signal == "self":
+            self.local.record_logprobs = True
+        try:
+            reply = self.local.chat(messages, temperature=0, max_tokens=self.max_tokens)
+        finally:
+            if self.signal == "self":
+                self.local.record_logprobs = False
+        return reply, time.perf_counter() - start
+
     def run(self, prompt: str, *, force: str | None = None) -> Routed:
-        """Route and answer ``prompt``; ``force="local"`` or ``"cloud"`` skips the router (the baselines)."""
+        """Route and answer ``prompt``; ``force="local"`` or ``"cloud"`` skips the signal (the baselines)."""
         start = time.perf_counter()
         messages = [{"role": "user", "content": prompt}]
-        if force is None:
-            confidence = self.confidence(prompt)
+        local_reply, local_s = None, 0.0
+        if force in ("local", "cloud"):
+            confidence, decision = float("nan"), Decision(force, "forced")
+        elif force is not None:
+            raise ValueError(f"force must be None, 'local' or 'cloud', got {force!r}")
+        else:
+            if self.signal == "self":
+                local_reply, local_s = self._answer_locally(messages)
+                confidence = answer_confidence(self.local.last_logprobs or [])
+            else:
+                confidence = self.confidence(prompt)
             estimate = self.cost.cloud.cost(self.cloud.count_tokens(prompt), self.max_tokens)
             decision = self.policy.decide(confidence, online=self.online(), estimated_cost=estimate)
-        elif force in ("local", "cloud"):
-            confidence, decision = float("nan"), Decision(force, "forced")
-        else:
-            raise ValueError(f"force must be None, 'local' or 'cloud', got {force!r}")
         notice = None
         if decision.route == "cloud":
             try:
@@ -151,10 +181,11 @@ class HybridRouter:
                 took = assumed(reply.usage.completion_tokens) if assumed else reply.timings.total_s
                 return Routed(prompt, "cloud", decision.reason, confidence, reply.content or "",
                               reply.usage.prompt_tokens, reply.usage.completion_tokens,
-                              time.perf_counter() - start - reply.timings.total_s + took, cost)
-        local_start = time.perf_counter()
-        reply = self.local.chat(messages, temperature=0, max_tokens=self.max_tokens)
-        local_s = time.perf_counter() - local_start
-        return Routed(prompt, "local", "cloud failed" if notice else decision.reason, confidence, reply.content or "",
-                      reply.usage.prompt_tokens, reply.usage.completion_tokens, time.perf_counter() - start,
+                              time.perf_counter() - start - reply.timings.total_s + took,
+                              cost + self.cost.local.cost(local_s))
+        if local_reply is None:
+            local_reply, local_s = self._answer_locally(messages)
+        return Routed(prompt, "local", "cloud failed" if notice else decision.reason, confidence,
+                      local_reply.content or "", local_reply.usage.prompt_tokens,
+                      local_reply.usage.completion_tokens, time.perf_counter() - start,
                       self.cost.local.cost(local_s), notice)

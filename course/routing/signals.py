@@ -1,9 +1,15 @@
-"""A confidence signal from the local model: constrained classification with probabilities.
+"""Confidence signals from the local side, two kinds.
 
-The model is asked to answer with one of a few labels; instead of sampling, the
-course reads the probability llama.cpp assigns to each label as the start of
-the reply (:meth:`course.backends.LlamaCppBackend.label_logprobs`) and
-normalises over the labels. The largest share is the model's confidence.
+**Before answering** (a router): the small model is asked to answer with one of
+a few labels; instead of sampling, the course reads the probability llama.cpp
+assigns to each label as the start of the reply
+(:meth:`course.backends.LlamaCppBackend.label_logprobs`) and normalises over the
+labels. The largest share is the model's confidence.
+
+**After answering** (a cascade): the local model answers greedily and llama.cpp
+reports the log-probability of every token it chose
+(``LlamaCppBackend.record_logprobs``); their mean, as a probability, is how sure
+the model was of its own answer (:func:`answer_confidence`).
 """
 
 from __future__ import annotations
@@ -37,6 +43,19 @@ def classify(backend, instruction: str, text: str, labels: list[str]) -> Classif
     messages = [{"role": "system", "content": instruction}, {"role": "user", "content": text}]
     probs = normalise(backend.label_logprobs(messages, labels))
     return Classification(max(probs, key=probs.get), probs)
+
+
+def answer_confidence(logprobs: list[float]) -> float:
+    """The geometric mean of the chosen tokens' probabilities: ``exp(mean(logprobs))``, from 0 to 1.
+
+    One unsure token in a short answer weighs more than in a long one: this is
+    the per-token average, not the probability of the whole answer (which would
+    punish long answers for their length)."""
+    if not logprobs:
+        raise ValueError("no token log-probabilities: was the reply greedy, unconstrained and recorded?")
+    if any(not math.isfinite(x) or x > 0 for x in logprobs):
+        raise ValueError("log-probabilities must be finite and at most 0")
+    return math.exp(sum(logprobs) / len(logprobs))
 
 
 COMPLEXITY_INSTRUCTION = (
