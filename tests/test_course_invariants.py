@@ -8,7 +8,8 @@ from course.exercises.generate import CourseError, find_regions, out_of_sync, st
 from course.grading import grade_lesson
 from course.grading.supervisor import Limits
 
-LESSONS = ["l00_getting_started", "l01_agent_foundations", "l02_slms_and_gguf", "l03_quantization", "l07_ollama"]
+LESSONS = ["l00_getting_started", "l01_agent_foundations", "l02_slms_and_gguf", "l03_quantization", "l05_hybrid_routing",
+           "l07_ollama"]
 
 
 @pytest.mark.parametrize("slug", LESSONS)
@@ -114,6 +115,16 @@ def _mutant(course, tmp_path, file, old, new):
         # sub-blocks of a group taken in the wrong order
         ("l03.5", "l03/q4_k.py", "    q[:, 0::2] = groups & 15\n    q[:, 1::2] = groups >> 4",
          "    q[:, 1::2] = groups & 15\n    q[:, 0::2] = groups >> 4"),
+        # a task that costs exactly what is left refused
+        ("l05.1", "l05/policy.py", "    if estimated_cost > budget_left:", "    if estimated_cost >= budget_left:"),
+        # escalation while offline
+        ("l05.1", "l05/policy.py", '    if not online:\n        return "local", "offline"\n', ""),
+        # the naive softmax: exp(-1000) underflows to 0
+        ("l05.2", "l05/confidence.py", "    top = max(logprobs.values())", "    top = 0.0"),
+        # a failing cloud raises instead of leaving the local answer
+        ("l05.3", "l05/cascade.py", "    except BackendError as exc:", "    except ValueError as exc:"),
+        # recording left on after the local answer
+        ("l05.3", "l05/cascade.py", "        local.record_logprobs = False\n", "        pass\n"),
         # a 4xx retried as if the server were busy
         ("l07.1", "l07/health.py", "        if r.status_code < 500:\n", "        if r.status_code < 400:\n"),
         # the same pause every time instead of a doubling one
@@ -139,7 +150,8 @@ def _mutant(course, tmp_path, file, old, new):
          "planner-off-by-one", "planner-depth-first", "mean-forgets-count", "never-explores",
          "header-any-version", "array-header-short", "align-moves-aligned", "kv-keys-only", "q8-round-half-even",
          "q4-unsigned-scale", "q4-nibbles-swapped", "q4-no-half-step", "snr-amplitude-db", "q4k-scale-bits",
-         "q4k-subblock-order", "health-retries-4xx", "health-constant-backoff", "tags-exact-name",
+         "q4k-subblock-order", "budget-boundary", "escalates-offline", "naive-softmax",
+         "cloud-failure-raises", "recording-left-on", "health-retries-4xx", "health-constant-backoff", "tags-exact-name",
          "keyword-substring", "stream-truncated-accepted", "stream-ns-as-s", "tool-result-unnamed",
          "tool-repeat-forever"],
 )
