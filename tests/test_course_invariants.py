@@ -9,7 +9,7 @@ from course.grading import grade_lesson
 from course.grading.supervisor import Limits
 
 LESSONS = ["l00_getting_started", "l01_agent_foundations", "l02_slms_and_gguf", "l03_quantization", "l05_hybrid_routing",
-           "l07_ollama"]
+           "l07_ollama", "l09_agent_framework"]
 
 
 @pytest.mark.parametrize("slug", LESSONS)
@@ -52,8 +52,11 @@ def _mutant(course, tmp_path, file, old, new):
     dest = tmp_path / "submission" / slug
     shutil.copytree(course.solutions_dir / slug, dest)
     text = (dest / file).read_text()
-    assert old in text, f"the mutation no longer applies to {file}"
-    (dest / file).write_text(text.replace(old, new, 1))
+    pairs = zip(old, new) if isinstance(old, tuple) else [(old, new)]  # a tuple: several edits of one file
+    for before, after in pairs:
+        assert before in text, f"the mutation no longer applies to {file}"
+        text = text.replace(before, after, 1)
+    (dest / file).write_text(text)
     return dest.parent
 
 
@@ -125,6 +128,28 @@ def _mutant(course, tmp_path, file, old, new):
         ("l05.3", "l05/cascade.py", "    except BackendError as exc:", "    except ValueError as exc:"),
         # recording left on after the local answer
         ("l05.3", "l05/cascade.py", "        local.record_logprobs = False\n", "        pass\n"),
+        # inheritance ignored: a clerk cannot look up orders
+        ("l09.1", "l09/permissions.py", '        todo.extend(policy[current].get("inherits", []))\n', ""),
+        # a denied call not audited
+        ("l09.1", "l09/permissions.py",
+         '        audit.append(entry | {"decision": "denied", "outcome": "denied"})\n', ""),
+        # no fallback: the best name whatever its probability
+        ("l09.2", "l09/intent.py", "(best if probability >= threshold else fallback)", "best"),
+        # every user's messages for everyone
+        ("l09.3", "l09/sessions.py", '"SELECT message FROM messages WHERE user = ? ORDER BY seq", (user,)',
+         '"SELECT message FROM messages WHERE ? IS NOT NULL ORDER BY rowid", (user,)'),
+        # a commit per message: half a turn stored when one message fails
+        ("l09.3", "l09/sessions.py",
+         ("    encoded = [json.dumps(m) for m in messages]\n",
+          '            db.executemany("INSERT INTO messages VALUES (?, ?, ?)",\n'
+          '                           [(user, last + 1 + i, text) for i, text in enumerate(encoded)])'),
+         ("",
+          '            for i, m in enumerate(messages):\n'
+          '                db.execute("INSERT INTO messages VALUES (?, ?, ?)", (user, last + 1 + i, json.dumps(m)))\n'
+          '                db.commit()')),
+        # stops at the first problem
+        ("l09.4", "l09/deployment.py", "    if mode not in (\"single_device\", \"distributed_edge\"):\n",
+         "    if mode not in (\"single_device\", \"distributed_edge\"):\n        return [f\"deployment.mode: bad {mode!r}\"]\n"),
         # a 4xx retried as if the server were busy
         ("l07.1", "l07/health.py", "        if r.status_code < 500:\n", "        if r.status_code < 400:\n"),
         # the same pause every time instead of a doubling one
@@ -151,7 +176,9 @@ def _mutant(course, tmp_path, file, old, new):
          "header-any-version", "array-header-short", "align-moves-aligned", "kv-keys-only", "q8-round-half-even",
          "q4-unsigned-scale", "q4-nibbles-swapped", "q4-no-half-step", "snr-amplitude-db", "q4k-scale-bits",
          "q4k-subblock-order", "budget-boundary", "escalates-offline", "naive-softmax",
-         "cloud-failure-raises", "recording-left-on", "health-retries-4xx", "health-constant-backoff", "tags-exact-name",
+         "cloud-failure-raises", "recording-left-on", "ignores-inheritance", "denial-not-audited",
+         "no-intent-fallback", "sessions-cross-users", "half-saved-turn", "stops-at-first-problem",
+         "health-retries-4xx", "health-constant-backoff", "tags-exact-name",
          "keyword-substring", "stream-truncated-accepted", "stream-ns-as-s", "tool-result-unnamed",
          "tool-repeat-forever"],
 )
