@@ -172,3 +172,16 @@ def test_bench_grading_reports_serial_and_parallel():
     assert data["all_full_points"], data["shortfalls"]
     assert data["lessons"] == 1
     assert data["serial_s"] > 0 and data["parallel_s"] > 0 and data["speedup"] > 0
+
+
+def test_deploy_check_names_every_problem_and_exits_1(tmp_path):
+    ok = course("deploy", "check", "--example", "distributed_edge", "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["nodes"] == ["line-1", "line-2"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("deployment: {name: x, mode: edge}\nmodels: [{name: m, model: smolm2}]\nagents: [{name: a, model: n}]\n")
+    proc = course("deploy", "check", str(bad))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    for line in ("deployment.mode: 'edge' is not a mode", "did you mean 'smollm2-135m'",
+                 "agents[0].model: 'n' is not defined under models"):
+        assert line in " ".join(proc.stderr.split()), proc.stderr
+    assert course("deploy", "check").returncode == 2

@@ -32,7 +32,7 @@ def _obj(properties: dict, required: list[str]) -> dict:
 
 
 SCHEMA = _obj({
-    "deployment": _obj({"name": _STR, "mode": {"enum": ["single_device", "distributed_edge"]},
+    "deployment": _obj({"name": _STR, "mode": _STR,
                         "device": _obj({"memory_mb": _INT, "threads": _INT}, [])}, ["name", "mode"]),
     "models": {"type": "array", "items": _obj({"name": _STR, "model": _STR, "n_ctx": _INT, "purpose": _STR},
                                               ["name", "model"])},
@@ -49,6 +49,7 @@ SCHEMA = _obj({
         "action": {"enum": ["log", "switch_model", "escalate_to_cloud", "restart_agent"]}}, ["metric", "action"])}},
         [])}, ["deployment", "models", "agents"])
 
+MODES = ("single_device", "distributed_edge")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
@@ -88,6 +89,8 @@ def check_deployment(config: Any, *, known_models: list[str] | None = None,
     if problems:  # references are only worth checking in a well-formed file
         return problems
     mode = config["deployment"]["mode"]
+    if mode not in MODES:
+        problems.append(f"deployment.mode: {mode!r} is not a mode{_suggest(mode, MODES)}; use {' or '.join(MODES)}")
     models = [m["name"] for m in config["models"]]
     agents = [a["name"] for a in config["agents"]]
     for section, names in (("models", models), ("agents", agents), ("nodes", [n["name"] for n in
