@@ -16,27 +16,17 @@ from course.framework import (AgentPool, AlertRule, Busy, DeploymentError, EdgeC
                               Orchestrator, PermissionDenied, PersistentAgent, SessionStore, SessionStoreError,
                               Supervisor, ToolRegistry, check_deployment, load_deployment, shipped_deployment,
                               switch_backend)
-from course.tools import tool
+from course.tools import Tool, tool
 
 
-@tool
-def lookup_order(order_id: str) -> str:
-    """Look up an order.
+def order_tool(name: str, outcome: str) -> Tool:
+    def act(order_id: str) -> str:
+        return f"order {order_id}: {outcome}"
 
-    Args:
-        order_id: the order number.
-    """
-    return f"order {order_id}: shipped"
+    return Tool(act, name=name, description=f"The order, {outcome}.")
 
 
-@tool
-def refund_order(order_id: str) -> str:
-    """Refund an order.
-
-    Args:
-        order_id: the order number.
-    """
-    return f"order {order_id}: refunded"
+lookup_order, refund_order = order_tool("lookup_order", "shipped"), order_tool("refund_order", "refunded")
 
 
 def call(name, **arguments):

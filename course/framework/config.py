@@ -141,7 +141,7 @@ def check_deployment(config: Any, *, known_models: list[str] | None = None,
                 if a not in agents:
                     problems.append(f"nodes[{i}].agents[{j}]: {a!r} is not defined under agents{_suggest(a, agents)}")
                 placed.add(a)
-        for name in agents:
+        for name in dict.fromkeys(agents):
             if nodes and name not in placed:
                 problems.append(f"agents: {name!r} runs on no node (add it to a node's agents)")
     for i, alert in enumerate(config.get("monitoring", {}).get("alerts", [])):
