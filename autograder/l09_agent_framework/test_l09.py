@@ -7,10 +7,13 @@ reopened as a restart would; deployment checks on the shipped files and broken
 copies of them.
 """
 
+import atexit
 import fnmatch
-import importlib
 import math
+import os
+import shutil
 import sqlite3
+import tempfile
 
 import pytest
 import yaml
@@ -132,6 +135,13 @@ def test_route_intent_on_the_real_model(target, smollm2):
     assert name in AGENTS and 1 / len(AGENTS) <= p <= 1.0
 
 
+def fresh_db() -> str:
+    """A new, empty SQLite path (notebooks have no tmp_path fixture)."""
+    folder = tempfile.mkdtemp(prefix="l09-")
+    atexit.register(shutil.rmtree, folder, True)
+    return os.path.join(folder, "sessions.db")
+
+
 # --- l09.3 sessions that survive a restart -----------------------------------------
 
 TURN = [{"role": "user", "content": "Where is order 7?"},
@@ -141,26 +151,28 @@ TURN = [{"role": "user", "content": "Where is order 7?"},
         {"role": "assistant", "content": "It shipped."}]
 
 
-def test_sessions_round_trip_in_order(target, tmp_path):
+def test_sessions_round_trip_in_order(target):
     s = target.load("sessions")
-    db = str(tmp_path / "s.db")
+    db = fresh_db()
     s.save_messages(db, "ana", TURN[:2])
     s.save_messages(db, "ana", TURN[2:])
     assert s.load_messages(db, "ana") == TURN
 
 
-def test_sessions_survive_a_restart(target, tmp_path):
-    db = str(tmp_path / "s.db")
+def test_sessions_survive_a_restart(target):
+    db = fresh_db()
     target.load("sessions").save_messages(db, "ana", TURN)
-    # a restart: nothing in memory, only the file
-    rows = sqlite3.connect(db).execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
-    assert rows >= 1
-    assert importlib.reload(target.load("sessions")).load_messages(db, "ana") == TURN
+    # a restart keeps only the file: a copy of it, at a path this process never used, must hold everything
+    moved = fresh_db()
+    shutil.copy(db, moved)
+    assert target.load("sessions").load_messages(moved, "ana") == TURN
+    tables = sqlite3.connect(moved).execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()
+    assert tables[0] >= 1
 
 
-def test_sessions_never_cross_users(target, tmp_path):
+def test_sessions_never_cross_users(target):
     s = target.load("sessions")
-    db = str(tmp_path / "s.db")
+    db = fresh_db()
     s.save_messages(db, "ana", [{"role": "user", "content": "I am Ana"}])
     s.save_messages(db, "bo", [{"role": "user", "content": "I am Bo"}])
     s.save_messages(db, "ana", [{"role": "assistant", "content": "Hello Ana"}])
@@ -169,9 +181,9 @@ def test_sessions_never_cross_users(target, tmp_path):
     assert s.load_messages(db, "cy") == []
 
 
-def test_a_save_is_all_or_nothing(target, tmp_path):
+def test_a_save_is_all_or_nothing(target):
     s = target.load("sessions")
-    db = str(tmp_path / "s.db")
+    db = fresh_db()
     s.save_messages(db, "ana", TURN[:1])
     with pytest.raises((TypeError, ValueError)):
         s.save_messages(db, "ana", [{"role": "assistant", "content": "ok"}, {"role": "tool", "content": object()}])

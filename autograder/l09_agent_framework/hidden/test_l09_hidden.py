@@ -1,6 +1,10 @@
 """Hidden tests of lesson 09: what a quick solution forgets."""
 
+import atexit
 import math
+import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -30,9 +34,17 @@ def test_route_intent_with_equal_probabilities_falls_back(target):
     assert name == "general" and math.isclose(p, 1 / 3)
 
 
-def test_sessions_keep_order_across_many_saves(target, tmp_path):
+
+def fresh_db() -> str:
+    """A new, empty SQLite path (notebooks have no tmp_path fixture)."""
+    folder = tempfile.mkdtemp(prefix="l09-")
+    atexit.register(shutil.rmtree, folder, True)
+    return os.path.join(folder, "sessions.db")
+
+
+def test_sessions_keep_order_across_many_saves(target):
     s = target.load("sessions")
-    db = str(tmp_path / "s.db")
+    db = fresh_db()
     for i in range(12):
         s.save_messages(db, "ana", [{"role": "user", "content": str(i)}])
     assert [m["content"] for m in s.load_messages(db, "ana")] == [str(i) for i in range(12)]
