@@ -217,3 +217,13 @@ def test_course_commands_on_pages_parse(page, command):
     proc = subprocess.run([sys.executable, "-m", "course", *args, "--help"], cwd=ROOT, capture_output=True,
                           text=True, timeout=60, env=SUBPROCESS_ENV)
     assert proc.returncode == 0 and "Usage:" in proc.stdout, f"{page.name}: `{command}`: {proc.stderr[-500:]}"
+
+
+def test_yaml_blocks_are_the_shipped_deployment_files():
+    """Lesson 09 shows the shipped deployment files in yaml blocks: they must not drift from the files."""
+    from course.framework.config import shipped_deployment
+
+    page = (LESSONS / "l09_agent_framework" / "index.md").read_text()
+    shown = ["\n".join(body) + "\n" for _, lang, body in code_blocks(page) if lang == "yaml"]
+    files = [shipped_deployment(n).read_text() for n in ("single_device", "distributed_edge")]
+    assert shown == files
