@@ -215,6 +215,43 @@ def _arguments_object(text: str) -> Any:
         return text
 
 
+def template_messages(request: ChatRequest, *, native_tools: bool) -> list[dict]:
+    """Messages in the shape a chat template understands: tool calls and results in the template's own
+    fields (``native_tools``) or, for a template without tools, as text under the course's tool preamble
+    (``functions.NAME:`` calls, results as user messages). The Foundry Local backend uses the text form."""
+    names = {}
+    out: list[dict] = []
+    for m in request.messages:
+        role = "system" if m["role"] == "developer" else m["role"]
+        if role == "assistant" and m.get("tool_calls"):
+            calls = [c["function"] for c in m["tool_calls"]]
+            for c in m["tool_calls"]:
+                names[c.get("id")] = c["function"]["name"]
+            if native_tools:
+                out.append({"role": "assistant", "content": m.get("content") or "", "tool_calls": [
+                    {"type": "function", "function": {"name": c["name"], "arguments": _arguments_object(c["arguments"])}}
+                    for c in calls
+                ]})
+            else:
+                text = "\n".join(f"{CALL_PREFIX}{c['name']}:\n{c['arguments']}" for c in calls)
+                out.append({"role": "assistant", "content": text})
+        elif role == "tool":
+            if native_tools:
+                out.append({"role": "tool", "content": m["content"] or ""})
+            else:
+                tool = names.get(m.get("tool_call_id"), m.get("name", "the tool"))
+                out.append({"role": "user", "content": f"Result of {tool}: {m['content']}"})
+        else:
+            out.append({"role": role, "content": m.get("content") or ""})
+    if request.tools_active and not native_tools:
+        preamble = TOOL_PREAMBLE.format(tools=describe_tools(request.tools))
+        if out and out[0]["role"] == "system":
+            out[0] = {"role": "system", "content": out[0]["content"] + "\n\n" + preamble}
+        else:
+            out.insert(0, {"role": "system", "content": preamble})
+    return out
+
+
 class LlamaCppBackend(ChatBackend):
     """A registry model (or any GGUF file) run in this process by llama.cpp."""
 
@@ -270,37 +307,7 @@ class LlamaCppBackend(ChatBackend):
     # -- prompt -------------------------------------------------------------
     def _template_messages(self, request: ChatRequest) -> list[dict]:
         """Messages in the shape the model's template understands."""
-        names = {}
-        out: list[dict] = []
-        for m in request.messages:
-            role = "system" if m["role"] == "developer" else m["role"]
-            if role == "assistant" and m.get("tool_calls"):
-                calls = [c["function"] for c in m["tool_calls"]]
-                for c in m["tool_calls"]:
-                    names[c.get("id")] = c["function"]["name"]
-                if self.native_tools:
-                    out.append({"role": "assistant", "content": m.get("content") or "", "tool_calls": [
-                        {"type": "function", "function": {"name": c["name"], "arguments": _arguments_object(c["arguments"])}}
-                        for c in calls
-                    ]})
-                else:
-                    text = "\n".join(f"{CALL_PREFIX}{c['name']}:\n{c['arguments']}" for c in calls)
-                    out.append({"role": "assistant", "content": text})
-            elif role == "tool":
-                if self.native_tools:
-                    out.append({"role": "tool", "content": m["content"] or ""})
-                else:
-                    tool = names.get(m.get("tool_call_id"), m.get("name", "the tool"))
-                    out.append({"role": "user", "content": f"Result of {tool}: {m['content']}"})
-            else:
-                out.append({"role": role, "content": m.get("content") or ""})
-        if request.tools_active and not self.native_tools:
-            preamble = TOOL_PREAMBLE.format(tools=describe_tools(request.tools))
-            if out and out[0]["role"] == "system":
-                out[0] = {"role": "system", "content": out[0]["content"] + "\n\n" + preamble}
-            else:
-                out.insert(0, {"role": "system", "content": preamble})
-        return out
+        return template_messages(request, native_tools=self.native_tools)
 
     def render_prompt(self, request: ChatRequest) -> str:
         """The exact text the model reads for ``request``."""

@@ -56,4 +56,4 @@ def main() -> None:
 
 
 # Commands register themselves on import; importing here keeps `course --help` complete.
-from . import course_cmds, deploy_cmd, instructor, learner, model_cmds, serve_cmd  # noqa: E402,F401
+from . import course_cmds, deploy_cmd, foundry_cmd, instructor, learner, model_cmds, serve_cmd  # noqa: E402,F401

@@ -1,0 +1,93 @@
+"""Lesson 06: Foundry Local for real: preparation, registration, the in-process backend, the lesson 00 agent on it.
+
+These run where the optional extras are installed (`.[foundry,foundry-prepare]`, part of `.[all]` and so of CI).
+The whole module works in a private course cache, so the first test converts SmolLM2 from scratch.
+"""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("foundry_local_sdk")
+pytest.importorskip("onnxruntime_genai")
+pytest.importorskip("transformers")
+
+from course.cli.main import cli  # noqa: E402
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        root = tmp_path_factory.mktemp("course-cache")
+        mp.setenv("COURSE_CACHE", str(root))
+        yield root
+
+
+@pytest.fixture(scope="module")
+def prepared(cache):
+    first = CliRunner().invoke(cli, ["foundry", "prepare", "--json"])
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(cli, ["foundry", "prepare", "--json"])
+    assert second.exit_code == 0, second.output
+    return json.loads(first.stdout), json.loads(second.stdout)
+
+
+@pytest.fixture(scope="module")
+def backend(prepared):
+    from course.foundry.runtime import FoundryLocalBackend
+
+    b = FoundryLocalBackend("smollm2-135m")
+    yield b
+    b.close()
+
+
+def test_prepare_converts_once_and_registers_once(prepared, cache):
+    first, second = prepared
+    assert first["converted"] and first["registered_now"] and first["model_id"] == "smollm2-135m-generic-cpu:1"
+    assert 50e6 < first["bytes"] < 150e6 and set(first["stages"]) == {"gguf to hf", "hf to onnx int4"}
+    folder = cache / "foundry" / "models" / "smollm2-135m-generic-cpu-1"
+    assert first["folder"] == str(folder) and (folder / "genai_config.json").is_file()
+    assert not second["converted"] and not second["registered_now"] and second["bytes"] == first["bytes"]
+    assert not (cache / "foundry" / "work" / "smollm2-135m").exists()  # the intermediate folders are gone
+
+
+def test_the_backend_chats_and_streams_with_exact_usage(backend):
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    reply = backend.chat(messages, max_tokens=24)
+    assert "paris" in reply.content.lower()
+    assert not reply.usage.estimated and 0 < reply.usage.completion_tokens <= 24 and reply.usage.prompt_tokens > 5
+    assert reply.timings.ttft_s is not None and reply.timings.total_s >= reply.timings.ttft_s
+    streamed = "".join(chunk.content for chunk in backend.stream(messages, max_tokens=24))
+    assert streamed == reply.content  # greedy: the same text, delivered in pieces
+
+
+def test_the_lesson_00_agent_runs_on_foundry_local(backend):
+    from course.agent import Agent
+    from course.tools.clock import get_current_time
+
+    result = Agent(backend, [get_current_time], max_steps=3, max_tokens=64).run("What time is it in Paris right now?")
+    assert result.stop_reason in ("answer", "max_steps") and result.trace.model_steps
+    for step in result.trace.tool_steps:  # whatever the model chose, each call ran through the course's tool path
+        assert step.call.name == "get_current_time" or not step.ok
+    assert all(s.response.usage.completion_tokens > 0 for s in result.trace.model_steps)
+
+
+def test_an_unprepared_model_says_how_to_prepare_it(prepared):
+    from course.foundry.runtime import FoundryLocalBackend, FoundryUnavailableError
+
+    with pytest.raises(FoundryUnavailableError, match="course foundry prepare --model qwen2.5-coder-0.5b"):
+        FoundryLocalBackend("qwen2.5-coder-0.5b")
+
+
+def test_missing_tools_are_one_clear_line(tmp_path, monkeypatch):
+    import course.foundry.prepare as prep
+
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))  # nothing converted here
+    monkeypatch.setattr(prep, "missing_tools", lambda: ["torch", "transformers"])
+    result = CliRunner().invoke(cli, ["foundry", "prepare"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert 'needs torch, transformers: pip install -e ".[foundry-prepare]"' in " ".join(result.output.split())
+    assert not (tmp_path / "foundry" / "models").exists()
