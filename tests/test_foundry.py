@@ -91,3 +91,19 @@ def test_missing_tools_are_one_clear_line(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert 'needs torch, transformers: pip install -e ".[foundry-prepare]"' in " ".join(result.output.split())
     assert not (tmp_path / "foundry" / "models").exists()
+
+
+def test_side_by_side_measures_both_runtimes_in_their_own_processes(prepared):
+    from course.foundry.compare import PROMPTS, agree, compare
+
+    result = compare(max_tokens=16)
+    llama, foundry = result.runs
+    assert (llama.runtime, foundry.runtime) == ("llama.cpp", "foundry-local")
+    assert llama.model_file.endswith(".gguf") and foundry.model_file.endswith("model.onnx")
+    for run in result.runs:
+        assert run.load_s > 0 and run.rss_model > 10e6 and len(run.answers) == len(PROMPTS)
+        assert all(t > 0 for t in run.ttft_s) and all(r > 0 for r in run.tokens_per_s)
+    assert len(result.agree) == len(PROMPTS)
+    assert agree("12 + 30 = 32\n\nThis is", "12 + 30 = 32\n\nIn a group") and not agree("Paris.", "Lyon.")
+    data = result.to_dict()
+    assert data["runs"][1]["median_tokens_per_s"] > 0

@@ -161,10 +161,12 @@ def demo(model: str, question: str, as_json: bool) -> None:
               help="instead: lesson 05's task set all local, routed and all cloud: local share, accuracy, cost")
 @click.option("--serving", is_flag=True,
               help="instead: course serve's per-request overhead per face, and throughput with 1, 2, 4 clients")
+@click.option("--foundry", is_flag=True,
+              help="instead: SmolLM2 on llama.cpp (GGUF) beside Foundry Local (ONNX int4): load, speed, memory, answers")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @friendly_errors
 def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, submissions: int,
-          lessons: tuple[str, ...], routing: bool, serving: bool, as_json: bool) -> None:
+          lessons: tuple[str, ...], routing: bool, serving: bool, foundry: bool, as_json: bool) -> None:
     """Time to first token and tokens/s of the course backend beside raw llama-cpp-python."""
     from rich.progress import Progress
 
@@ -175,6 +177,9 @@ def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, 
         return
     if routing:
         _bench_routing(as_json)
+        return
+    if foundry:
+        _bench_foundry(max_tokens, as_json)
         return
     if grading:
         from ..bench.grading import bench_grading
@@ -305,3 +310,38 @@ def _bench_routing(as_json: bool) -> None:
         ratio = result.cost_ratio(name)
         console.print(f"cost, all cloud over {name}: {ratio:.1f}x" if ratio else f"{name} cost is zero")
     console.print(f"the source claims: {result.claims['local_share']}; {result.claims['cost_ratio']}")
+
+
+def _bench_foundry(max_tokens: int, as_json: bool) -> None:
+    from ..foundry.compare import compare
+
+    with console.status("llama.cpp, then Foundry Local, each in a process of its own", spinner="dots") \
+            if not as_json else _nothing():
+        result = compare(max_tokens=max_tokens)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    data = result.to_dict()["runs"]
+    table = Table(title=f"SmolLM2-135M-Instruct, same source weights, {len(result.prompts)} prompts, "
+                        f"greedy, up to {max_tokens} tokens")
+    for col in ("", *(r["runtime"] for r in data)):
+        table.add_column(col)
+    rows = [("model file", [r["model_file"] for r in data]),
+            ("load s", [f"{r['load_s']:.2f}" for r in data]),
+            ("resident memory added by loading MB", [f"{r['rss_model'] / 1e6:.0f}" for r in data]),
+            ("median time to first token s", [f"{r['median_ttft_s']:.3f}" for r in data]),
+            ("median tokens/s after the first", [f"{r['median_tokens_per_s']:.1f}" for r in data]),
+            ("agent task: tools called", [", ".join(r["agent_tools"]) or "none" for r in data])]
+    for name, values in rows:
+        table.add_row(name, *values)
+    console.print(table)
+    for prompt, ok, a, b in zip(result.prompts, result.agree, result.runs[0].answers, result.runs[1].answers):
+        console.print(f"{'agree' if ok else 'differ'}: {prompt}\n  llama.cpp:     {a.strip()[:90]!r}\n"
+                      f"  foundry-local: {b.strip()[:90]!r}", highlight=False)
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
