@@ -315,8 +315,10 @@ def _bench_routing(as_json: bool) -> None:
 def _bench_foundry(max_tokens: int, as_json: bool) -> None:
     from ..foundry.compare import compare
 
+    import contextlib
+
     with console.status("llama.cpp, then Foundry Local, each in a process of its own", spinner="dots") \
-            if not as_json else _nothing():
+            if not as_json else contextlib.nullcontext():
         result = compare(max_tokens=max_tokens)
     if as_json:
         print_json(result.to_dict())
@@ -338,10 +340,4 @@ def _bench_foundry(max_tokens: int, as_json: bool) -> None:
     for prompt, ok, a, b in zip(result.prompts, result.agree, result.runs[0].answers, result.runs[1].answers):
         console.print(f"{'agree' if ok else 'differ'}: {prompt}\n  llama.cpp:     {a.strip()[:90]!r}\n"
                       f"  foundry-local: {b.strip()[:90]!r}", highlight=False)
-
-
-def _nothing():
-    import contextlib
-
-    return contextlib.nullcontext()
 

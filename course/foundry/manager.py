@@ -31,6 +31,7 @@ from typing import Any
 
 from ..backends.types import BackendError
 from ..bench.serving import percentile
+from ..servers.engine import plan_evictions
 
 PROBE = [{"role": "user", "content": "Reply with the word ok."}]
 
@@ -104,12 +105,13 @@ class ModelManager:
                 if size > self.memory_budget:
                     raise BackendError(f"{alias} needs about {size} bytes, more than the whole budget "
                                        f"({self.memory_budget}); raise the budget or use a smaller model")
-                for victim in sorted(self.loaded, key=lambda a: self.loaded[a].last_used):
-                    if sum(m.size for m in self.loaded.values()) + size <= self.memory_budget:
-                        break
-                    if self.loaded[victim].busy == 0:
-                        self.unload(victim, reason="memory budget")
-                if sum(m.size for m in self.loaded.values()) + size > self.memory_budget:
+                victims, fits = plan_evictions(list(self.loaded), size, self.memory_budget,
+                                               size_of=lambda a: self.loaded[a].size,
+                                               busy=lambda a: self.loaded[a].busy > 0,
+                                               last_used=lambda a: self.loaded[a].last_used)
+                for victim in victims:
+                    self.unload(victim, reason="memory budget")
+                if not fits:
                     raise BackendError(f"no room for {alias} within the budget: the loaded models are in use")
             backend = self.loader(alias)
             self.loaded[alias] = Loaded(backend, size, self._now())

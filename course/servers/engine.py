@@ -40,6 +40,21 @@ DEFAULT_N_CTX = 4096
 EMBED_N_CTX = 512
 
 
+def plan_evictions(loaded: list, need: int, budget: int, *, size_of: Callable[[Any], int],
+                   busy: Callable[[Any], bool], last_used: Callable[[Any], float]) -> tuple[list, bool]:
+    """Which loaded models to unload so that ``need`` more bytes fit in ``budget``: idle ones only, least
+    recently used first. Returns (those models, whether ``need`` then fits). Shared by ``course serve``'s
+    engine and lesson 06's model manager."""
+    held = sum(size_of(m) for m in loaded)
+    victims = []
+    for model in sorted((m for m in loaded if not busy(m)), key=last_used):
+        if held + need <= budget:
+            break
+        victims.append(model)
+        held -= size_of(model)
+    return victims, held + need <= budget
+
+
 class EngineError(Exception):
     """A request the engine cannot serve; ``status`` is the HTTP status a face should answer."""
 
@@ -317,15 +332,16 @@ class Engine:
             raise OverBudget(
                 f"model '{alias}' needs about {size / 2**20:.0f} MiB, more than the memory budget of "
                 f"{self.memory_budget / 2**20:.0f} MiB: raise --memory-budget, or ask for a smaller num_ctx")
-        while self.resident_bytes() + size > self.memory_budget:
-            idle = [s for s in self._loaded.values() if s.in_use == 0]
-            if not idle:
-                raise OverBudget(
-                    f"model '{alias}' needs about {size / 2**20:.0f} MiB and the models in use hold "
-                    f"{self.resident_bytes() / 2**20:.0f} of the {self.memory_budget / 2**20:.0f} MiB budget: "
-                    "retry when they finish")
-            victim = min(idle, key=lambda s: s.last_used)
+        victims, fits = plan_evictions(list(self._loaded.values()), size, self.memory_budget,
+                                       size_of=lambda s: s.size_bytes, busy=lambda s: s.in_use > 0,
+                                       last_used=lambda s: s.last_used)
+        for victim in victims:
             self._unload((victim.alias, victim.kind, victim.n_ctx), "memory budget")
+        if not fits:
+            raise OverBudget(
+                f"model '{alias}' needs about {size / 2**20:.0f} MiB and the models in use hold "
+                f"{self.resident_bytes() / 2**20:.0f} of the {self.memory_budget / 2**20:.0f} MiB budget: "
+                "retry when they finish")
 
     def _unload(self, key: tuple[str, str, int], why: str) -> None:
         with self._lock:
