@@ -107,3 +107,27 @@ def test_side_by_side_measures_both_runtimes_in_their_own_processes(prepared):
     assert agree("12 + 30 = 32\n\nThis is", "12 + 30 = 32\n\nIn a group") and not agree("Paris.", "Lyon.")
     data = result.to_dict()
     assert data["runs"][1]["median_tokens_per_s"] > 0
+    for first, a, b in zip(result.first_tokens, llama.answers, foundry.answers):  # probabilities from the GGUF model
+        assert set(first) == {"llama.cpp", "foundry-local"}
+        assert a.startswith(first["llama.cpp"]["token"].strip()) and b.startswith(first["foundry-local"]["token"].strip())
+        assert all(0 < f["p"] <= 1 for f in first.values())
+
+
+def test_the_web_service_serves_only_public_catalog_models(backend):
+    """What lesson 06 reports about the SDK's built-in web service: offline, a model in the local catalog is
+    neither listed nor served. If this starts failing, the SDK learned to serve it: update the lesson page."""
+    import openai
+
+    from course.foundry.runtime import manager
+
+    fl = manager()
+    fl.start_web_service()
+    try:
+        client = openai.OpenAI(base_url=fl.urls[0].rstrip("/") + "/v1", api_key="unused", max_retries=0, timeout=60)
+        assert [m.id for m in client.models.list()] == []
+        with pytest.raises(openai.NotFoundError, match="Model not found"):
+            client.chat.completions.create(model=backend.model, max_tokens=4,
+                                           messages=[{"role": "user", "content": "hi"}])
+        assert backend.handle.is_loaded  # loaded in this process all along
+    finally:
+        fl.stop_web_service()

@@ -337,7 +337,12 @@ def _bench_foundry(max_tokens: int, as_json: bool) -> None:
     for name, values in rows:
         table.add_row(name, *values)
     console.print(table)
-    for prompt, ok, a, b in zip(result.prompts, result.agree, result.runs[0].answers, result.runs[1].answers):
+    for prompt, ok, a, b, first in zip(result.prompts, result.agree, result.runs[0].answers,
+                                       result.runs[1].answers, result.first_tokens):
         console.print(f"{'agree' if ok else 'differ'}: {prompt}\n  llama.cpp:     {a.strip()[:90]!r}\n"
                       f"  foundry-local: {b.strip()[:90]!r}", highlight=False)
+        own, other = first["llama.cpp"], first["foundry-local"]
+        if own["token"] != other["token"] and None not in (own["p"], other["p"]):
+            console.print(f"  first tokens differ: {own['token']!r} (p = {own['p']:.3f} under the GGUF model) vs "
+                          f"{other['token']!r} (p = {other['p']:.3f})", highlight=False)
 
