@@ -9,7 +9,7 @@ from course.grading import grade_lesson
 from course.grading.supervisor import Limits
 
 LESSONS = ["l00_getting_started", "l01_agent_foundations", "l02_slms_and_gguf", "l03_quantization", "l05_hybrid_routing",
-           "l07_ollama", "l09_agent_framework"]
+           "l06_foundry_local", "l07_ollama", "l09_agent_framework"]
 
 
 @pytest.mark.parametrize("slug", LESSONS)
@@ -128,6 +128,23 @@ def _mutant(course, tmp_path, file, old, new):
         ("l05.3", "l05/cascade.py", "    except BackendError as exc:", "    except ValueError as exc:"),
         # recording left on after the local answer
         ("l05.3", "l05/cascade.py", "        local.record_logprobs = False\n", "        pass\n"),
+        # a declared device with no fallback: nothing runs when it is missing
+        ("l06.1", "l06/variants.py", 'else [device, "CPU"]', "else [device]"),
+        # a provider taken to serve every device class
+        ("l06.1", "l06/variants.py", " and v.device in PROVIDER_DEVICES.get(v.provider, set())", ""),
+        # a busy model unloaded to make room
+        ("l06.2", "l06/unloading.py", 'if alias in gone or models[alias]["busy"]:', "if alias in gone:"),
+        # everything unloaded, not just enough
+        ("l06.2", "l06/unloading.py", "        if resident + needed <= budget:\n            break\n", ""),
+        # an unloaded model probed (and so loaded) by its health check
+        ("l06.3", "l06/health.py", "    if not loaded:\n", "    if not loaded and False:\n"),
+        # an empty answer taken for a healthy one
+        ("l06.3", "l06/health.py", "    if not (text or \"\").strip():", "    if text is None:"),
+        # the nearest rank instead of interpolation
+        ("l06.4", "l06/metrics.py", "return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)",
+         "return ordered[round(rank)]"),
+        # a failed request's time left out of the latencies
+        ("l06.4", "l06/metrics.py", "        self.latencies.append(seconds)", "        if ok:\n            self.latencies.append(seconds)"),
         # inheritance ignored: a clerk cannot look up orders
         ("l09.1", "l09/permissions.py", '        todo.extend(policy[current].get("inherits", []))\n', ""),
         # a denied call not audited
@@ -176,7 +193,9 @@ def _mutant(course, tmp_path, file, old, new):
          "header-any-version", "array-header-short", "align-moves-aligned", "kv-keys-only", "q8-round-half-even",
          "q4-unsigned-scale", "q4-nibbles-swapped", "q4-no-half-step", "snr-amplitude-db", "q4k-scale-bits",
          "q4k-subblock-order", "budget-boundary", "escalates-offline", "naive-softmax",
-         "cloud-failure-raises", "recording-left-on", "ignores-inheritance", "denial-not-audited",
+         "cloud-failure-raises", "recording-left-on", "no-cpu-fallback", "provider-serves-all",
+         "busy-unloaded", "unloads-too-many", "probes-unloaded", "empty-is-healthy", "nearest-rank",
+         "failures-untimed", "ignores-inheritance", "denial-not-audited",
          "no-intent-fallback", "sessions-cross-users", "half-saved-turn", "stops-at-first-problem",
          "health-retries-4xx", "health-constant-backoff", "tags-exact-name",
          "keyword-substring", "stream-truncated-accepted", "stream-ns-as-s", "tool-result-unnamed",

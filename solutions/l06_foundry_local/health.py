@@ -1,0 +1,40 @@
+"""Exercise l06.3: a health check that tells "not loaded" from "failing".
+
+The source calls ``manager.health_check()``, which no Foundry Local SDK has.
+A useful health check distinguishes states that need different actions: a
+model that was never prepared needs preparing, a model that is not loaded is
+fine (it loads on first use, and probing it would load it), and only a loaded
+model that answers a probe badly is failing. A slow answer is a warning, not a
+failure.
+"""
+
+import time
+
+
+def check_health(*, prepared: bool, loaded: bool, probe, slow_s: float = 5.0, clock=time.perf_counter) -> dict:
+    """``{"state": ..., "probe_s": ..., "detail": ...}`` for one model.
+
+    ``probe`` is a function of no arguments that sends a tiny request to the
+    loaded model and returns the reply's text. The states, checked in order:
+    ``"not prepared"``, ``"not loaded"`` (neither calls the probe; ``probe_s``
+    is None), then with the probe timed by ``clock``: ``"failing"`` when it
+    raises (``detail`` is ``"TypeName: message"``) or returns only whitespace,
+    ``"slow"`` when it took more than ``slow_s`` seconds, else ``"healthy"``.
+    """
+    ### BEGIN SOLUTION
+    if not prepared:
+        return {"state": "not prepared", "probe_s": None, "detail": "prepare the model first"}
+    if not loaded:
+        return {"state": "not loaded", "probe_s": None, "detail": "prepared; loads on first use"}
+    start = clock()
+    try:
+        text = probe()
+    except Exception as exc:  # any failure of the probe is what the check reports
+        return {"state": "failing", "probe_s": clock() - start, "detail": f"{type(exc).__name__}: {exc}"}
+    took = clock() - start
+    if not (text or "").strip():
+        return {"state": "failing", "probe_s": took, "detail": "the probe got an empty reply"}
+    if took > slow_s:
+        return {"state": "slow", "probe_s": took, "detail": f"the probe took {took:.2f} s"}
+    return {"state": "healthy", "probe_s": took, "detail": ""}
+    ### END SOLUTION
