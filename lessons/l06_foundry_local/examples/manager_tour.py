@@ -8,7 +8,7 @@ from course.backends import BackendError, FakeClock, Reply, ScriptedBackend
 from course.foundry.manager import ModelManager
 
 
-class Broken(ScriptedBackend):
+class FailingRuntime(ScriptedBackend):
     def _generate(self, request):
         raise BackendError("the runtime returned an error")
 
@@ -19,7 +19,7 @@ prepared = {"small", "medium", "broken"}
 
 
 def load(alias):
-    return Broken([]) if alias == "broken" else ScriptedBackend([Reply("ok")] * 20)
+    return FailingRuntime([]) if alias == "broken" else ScriptedBackend([Reply("ok")] * 20)
 
 
 mm = ModelManager(load, prepared=lambda a: a in prepared, size_of=sizes.get, idle_s=600,
