@@ -87,6 +87,12 @@ def test_doctor_is_happy_here():
     assert proc.returncode == 0, [c for c in checks if not c["ok"]]
 
 
+def test_doctor_says_lesson_06_is_optional_and_how_to_prepare(tmp_path):
+    proc = course("doctor", "--json", env={"COURSE_CACHE": str(tmp_path)})
+    foundry = next(c for c in json.loads(proc.stdout) if c["check"].startswith("Foundry Local"))
+    assert not foundry["ok"] and not foundry["required"] and foundry["fix"] == "course foundry prepare"
+
+
 @pytest.mark.real_model
 def test_demo_shows_a_real_tool_call_and_answer():
     proc = course("demo", "--json")

@@ -67,7 +67,9 @@ def run_doctor() -> list[dict]:
     for module, dist, required in (("llama_cpp", "llama-cpp-python", True), ("openai", "openai", True),
                                    ("ollama", "ollama", True), ("rich", "rich", True),
                                    ("hypothesis", "hypothesis", True), ("gguf", "gguf", True),
-                                   ("mkdocs", "mkdocs-material", False), ("nbgrader", "nbgrader", False)):
+                                   ("mkdocs", "mkdocs-material", False), ("nbgrader", "nbgrader", False),
+                                   ("foundry_local_sdk", "foundry-local-sdk", False),
+                                   ("onnxruntime_genai", "onnxruntime-genai", False)):
         found = importlib.util.find_spec(module) is not None
         version = ""
         if found:
@@ -77,7 +79,8 @@ def run_doctor() -> list[dict]:
                 version = dist_version(dist)
             except PackageNotFoundError:
                 version = "installed"
-        extra = {"mkdocs": "site", "nbgrader": "instructor"}.get(module)
+        extra = {"mkdocs": "site", "nbgrader": "instructor", "foundry_local_sdk": "foundry",
+                 "onnxruntime_genai": "foundry-prepare"}.get(module)
         fix = f'pip install -e ".[{extra}]"' if extra else f"pip install {dist}"
         checks.append(_check(f"package {dist}", found, version or "missing", fix, required))
     for entry in list_models():
@@ -85,6 +88,12 @@ def run_doctor() -> list[dict]:
         checks.append(_check(f"model {entry.alias}", status.installed,
                              str(status.path or ("chunks installed, joined on first use" if status.installed else "")),
                              status.problem, required=entry.alias == DEFAULT_MODEL))
+    from ..foundry.prepare import is_converted, onnx_folder
+
+    prepared = is_converted(DEFAULT_MODEL)
+    checks.append(_check(f"Foundry Local: {DEFAULT_MODEL} prepared", prepared,
+                         str(onnx_folder(DEFAULT_MODEL)) if prepared else "not yet (lesson 06 only)",
+                         "course foundry prepare", required=False))
     checks.append(_check("CPU threads", True, f"{os.cpu_count()} (the backends use all of them)"))
     return checks
 
