@@ -5,6 +5,8 @@ The whole module works in a private course cache, so the first test converts Smo
 """
 
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -131,3 +133,19 @@ def test_the_web_service_serves_only_public_catalog_models(backend):
         assert backend.handle.is_loaded  # loaded in this process all along
     finally:
         fl.stop_web_service()
+
+
+def test_the_graders_local_runtime_is_foundry_where_prepared_and_llama_cpp_elsewhere(prepared, monkeypatch):
+    from course.backends import LlamaCppBackend
+    from course.foundry.runtime import FoundryLocalBackend
+    from course.grading import fixtures
+
+    monkeypatch.delitem(fixtures._cache, "local_runtime", raising=False)
+    runtime = fixtures.local_runtime()
+    assert isinstance(runtime, FoundryLocalBackend) and runtime.chat([{"role": "user", "content": "Hi"}],
+                                                                     max_tokens=4).content
+    runtime.close()
+    fixtures._cache.pop("local_runtime")
+    monkeypatch.setenv("COURSE_CACHE", str(Path(tempfile.mkdtemp())))  # nothing prepared there
+    assert isinstance(fixtures.local_runtime(), LlamaCppBackend)
+    fixtures._cache.pop("local_runtime")

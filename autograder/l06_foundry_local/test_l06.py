@@ -2,8 +2,9 @@
 
 Variant selection and the unload policy are graded on their promises under
 hypothesis; the health check and the metrics collector with fakes and a fake
-clock, then on SmolLM2 (llama.cpp, so every learner can run them; the lesson's
-own tests run the same manager on Foundry Local where it is installed).
+clock, then on a real runtime: SmolLM2 on Foundry Local where it is installed
+and prepared, on llama.cpp elsewhere (the ``local_runtime`` fixture), for the
+same points.
 """
 
 import time
@@ -182,11 +183,11 @@ def test_health_slow_and_healthy_by_the_clock(target):
     assert fine["state"] == "healthy" and fine["probe_s"] == pytest.approx(0.4)
 
 
-def test_health_on_the_real_model(target, smollm2):
+def test_health_on_the_real_model(target, local_runtime):
     check = target.load("health").check_health
 
     def probe():
-        return smollm2.chat([{"role": "user", "content": "Reply with the word ok."}], max_tokens=4,
+        return local_runtime.chat([{"role": "user", "content": "Reply with the word ok."}], max_tokens=4,
                             temperature=0).content
 
     start = time.perf_counter()
@@ -224,12 +225,12 @@ def test_metrics_counts_errors_and_keeps_a_window(target):
     assert s["p50_s"] == pytest.approx(2.5) and s["p95_s"] == pytest.approx(3.85)
 
 
-def test_metrics_of_real_requests(target, smollm2):
+def test_metrics_of_real_requests(target, local_runtime):
     m = target.load("metrics").Metrics()
     times = []
     for prompt in ("Say hi.", "Name a colour.", "Count to three."):
         start = time.perf_counter()
-        smollm2.chat([{"role": "user", "content": prompt}], max_tokens=6, temperature=0)
+        local_runtime.chat([{"role": "user", "content": prompt}], max_tokens=6, temperature=0)
         times.append(time.perf_counter() - start)
         m.record(times[-1])
     s = m.summary()
