@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import platform
@@ -323,8 +324,6 @@ def _bench_routing(as_json: bool) -> None:
 
 def _bench_foundry(max_tokens: int, as_json: bool) -> None:
     from ..foundry.compare import compare
-
-    import contextlib
 
     with console.status("llama.cpp, then Foundry Local, each in a process of its own", spinner="dots") \
             if not as_json else contextlib.nullcontext():

@@ -8,6 +8,8 @@ any name in :data:`FIXTURES`.
 
 from __future__ import annotations
 
+import atexit
+import importlib.util
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, settings
@@ -39,8 +41,6 @@ def smollm2():
 def course_server():
     """``course serve`` with SmolLM2 on a free loopback port, started once per process (``.url``)."""
     if "course_server" not in _cache:
-        import atexit
-
         from ..servers import CourseServer
 
         server = CourseServer(port=0, models=["smollm2-135m"]).start()
@@ -56,18 +56,14 @@ def local_runtime():
         from ..foundry.prepare import is_converted
 
         backend = None
-        try:
-            import foundry_local_sdk  # noqa: F401
-
-            if is_converted("smollm2-135m"):
-                import atexit
-
+        if importlib.util.find_spec("foundry_local_sdk") is not None and is_converted("smollm2-135m"):
+            try:
                 from ..foundry.runtime import FoundryLocalBackend
 
                 backend = FoundryLocalBackend("smollm2-135m")
                 atexit.register(backend.close)
-        except Exception:  # noqa: BLE001 - no SDK, or Foundry Local cannot start here: llama.cpp stands in
-            backend = None
+            except Exception:  # noqa: BLE001 - Foundry Local cannot start here: llama.cpp stands in
+                backend = None
         _cache["local_runtime"] = backend or smollm2()
     return _cache["local_runtime"]
 
