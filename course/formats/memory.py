@@ -139,27 +139,42 @@ def predict_memory(shape: ModelShape, n_ctx: int, cache_type: str = "f16", n_uba
 # --- what llama.cpp reports ------------------------------------------------------------
 
 _PROBE = r"""
-import json, sys
-from llama_cpp import Llama
+import sys
+from course.backends.llama_loader import new_llama
 path, n_ctx, type_id, flash = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
-Llama(path, n_ctx=n_ctx, n_threads=1, verbose=True, type_k=type_id, type_v=type_id, flash_attn=flash)
+new_llama(path, n_ctx=n_ctx, n_threads=1, verbose=True, type_k=type_id, type_v=type_id, flash_attn=flash).close()
 """
 
 _MIB = r"=\s*([0-9.]+) MiB"
+# The buffer that holds the file's weights: memory-mapped, or read in when mmap is off.
+_MAPPED_BUFFERS = ("CPU_Mapped", "CPU")
 
 
 def parse_llama_log(log: str) -> dict:
-    """The allocations llama.cpp's log reports, in MiB: weights, KV cache, compute buffer."""
+    """The allocations llama.cpp's log reports, in MiB: weights, KV cache, compute buffer.
+
+    The weights appear as one line per *model buffer*: ``CPU_Mapped`` (the
+    file, memory-mapped; ``CPU`` when it is read in instead), and, where
+    llama.cpp uses its extra buffer types, copies made at load time such as
+    ``CPU_REPACK`` (weights re-laid for the CPU's vector units) or ``AMX``
+    (tiles for Intel's matrix unit). Every buffer is kept in ``model_buffers``;
+    ``weights_extra`` adds up all but the mapped one.
+    """
     def total(pattern: str) -> float | None:
         found = [float(x) for x in re.findall(pattern, log)]
         return sum(found) if found else None
 
+    buffers: dict[str, float] = {}
+    for name, mib in re.findall(r"(\S+) model buffer size\s*" + _MIB, log):
+        buffers[name] = round(buffers.get(name, 0.0) + float(mib), 2)
+    mapped = next((name for name in _MAPPED_BUFFERS if name in buffers), None)
     n_ctx = re.search(r"llama_context: n_ctx\s*=\s*(\d+)", log)
     compute = re.search(r"compute buffer size\s*" + _MIB, log)
     return {
         "n_ctx": int(n_ctx.group(1)) if n_ctx else None,
-        "weights_mapped": total(r"CPU_Mapped model buffer size\s*" + _MIB),
-        "weights_repacked": total(r"CPU_REPACK model buffer size\s*" + _MIB) or 0.0,
+        "model_buffers": buffers,
+        "weights_mapped": buffers[mapped] if mapped else None,
+        "weights_extra": round(sum(v for k, v in buffers.items() if k != mapped), 2),
         "kv_cache": total(r"llama_kv_cache: size\s*" + _MIB),
         "compute": float(compute.group(1)) if compute else None,
     }

