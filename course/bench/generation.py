@@ -42,6 +42,7 @@ class BenchResult:
     bandwidth_gb_s: float
     roofline_tokens_per_s: float
     model_bytes: int
+    extra_bufts: bool  # llama.cpp's extra buffer types (off on CPUs whose AMX path crashes)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,6 +114,7 @@ def bench_generation(model: str = "smollm2-135m", *, runs: int = 3, max_tokens: 
         ttft_overhead_pct=100 * (c.ttft_s - r.ttft_s) / r.ttft_s if r.ttft_s else 0.0,
         rate_overhead_pct=100 * (r.tokens_per_s - c.tokens_per_s) / r.tokens_per_s if r.tokens_per_s else 0.0,
         bandwidth_gb_s=bandwidth, roofline_tokens_per_s=bandwidth * 1e9 / size, model_bytes=size,
+        extra_bufts=bool(backend.llm.model_params.use_extra_bufts),
     )
 
 

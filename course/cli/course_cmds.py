@@ -252,7 +252,9 @@ def bench(model: str, runs: int, max_tokens: int, grammar: bool, grading: bool, 
         task = bar.add_task(f"benchmarking {model}", total=runs)
         result = bench_generation(model, runs=runs, max_tokens=max_tokens,
                                   progress=lambda done, total: bar.update(task, completed=done))
-    table = Table(title=f"{model}: {runs} interleaved runs, {max_tokens} tokens, {result.threads} threads (medians)")
+    bufts = "on" if result.extra_bufts else "off"
+    table = Table(title=f"{model}: {runs} interleaved runs, {max_tokens} tokens, {result.threads} threads, "
+                        f"llama.cpp extra buffer types {bufts} (medians)")
     for col in ("", "time to first token", "decode tokens/s"):
         table.add_column(col)
     table.add_row("raw llama-cpp-python", f"{result.raw.ttft_s * 1000:.0f} ms", f"{result.raw.tokens_per_s:.1f}")

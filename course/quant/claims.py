@@ -90,10 +90,13 @@ def run_claims(alias: str = "smollm2-135m", levels: list[str] | None = None, thr
     shipped = measured(f"shipped {entry.quantization}", model_path(alias))
     import llama_cpp
 
+    from ..backends.llama_loader import extra_bufts_decision
+
     results = {
         "model": alias, "title": entry.title, "shipped_quantization": entry.quantization,
         "baseline": BASELINE, "settings": settings,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "llama_cpp_python": llama_cpp.__version__},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "llama_cpp_python": llama_cpp.__version__,
+                    "llama_extra_bufts": extra_bufts_decision().as_dict()},
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
         "rungs": rows, "shipped": shipped,
     }
