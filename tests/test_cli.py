@@ -116,7 +116,7 @@ def test_missing_model_package_names_the_package(tmp_path):
 
 @pytest.mark.real_model
 def test_bench_reports_both_sides():
-    proc = course("bench", "--runs", "1", "--max-tokens", "16", "--json")
+    proc = course("bench", "generation", "--runs", "1", "--max-tokens", "16", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["course"]["tokens_per_s"] > 0 and data["raw"]["tokens_per_s"] > 0
@@ -125,7 +125,7 @@ def test_bench_reports_both_sides():
 
 @pytest.mark.real_model
 def test_bench_serving_reports_overhead_per_face_and_throughput():
-    proc = course("bench", "--serving", "--runs", "3", "--max-tokens", "8", "--json", timeout=300)
+    proc = course("bench", "serving", "--runs", "3", "--max-tokens", "8", "--json", timeout=300)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["tokens_per_reply"] == 8 and data["in_process"]["p50_ms"] > 0
@@ -147,7 +147,7 @@ def test_percentile_interpolates_between_ranks():
 
 @pytest.mark.real_model
 def test_bench_grammar_compares_constrained_and_parsed():
-    proc = course("bench", "--grammar", "--runs", "1", "--json")
+    proc = course("bench", "grammar", "--runs", "1", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["constrained_tokens_per_s"] > 0 and data["parsed_tokens_per_s"] > 0
@@ -172,7 +172,7 @@ def test_grade_writes_scores_and_feedback(tmp_path):
 
 @pytest.mark.real_model
 def test_bench_grading_reports_serial_and_parallel():
-    proc = course("bench", "--grading", "--submissions", "2", "--lesson", "l00", "--json", timeout=600)
+    proc = course("bench", "grading", "--submissions", "2", "--lesson", "l00", "--json", timeout=600)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["all_full_points"], data["shortfalls"]

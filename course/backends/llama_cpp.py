@@ -14,7 +14,7 @@ How a tool call is made reliable on a 135M-parameter model:
    its tool's schema. With a forced or required tool choice, a call is the only
    thing it can write. For Qwen in auto mode the reply is parsed and validated
    instead (a grammar over its 152k-token vocabulary halves its decode rate; see
-   :meth:`LlamaCppBackend._grammar` and ``course bench --grammar``), and a
+   :meth:`LlamaCppBackend._grammar` and ``course bench grammar``), and a
    malformed call reaches the agent loop as a call with bad arguments, to be
    reported back to the model. ``constrain_tools`` overrides the choice.
 3. ``response_format`` with a JSON schema compiles to a grammar the same way.
@@ -252,7 +252,7 @@ class LlamaCppBackend(ChatBackend):
         constrain = self.constrain_tools
         if constrain is None:
             # Qwen's template already teaches it the call format, and a grammar over its
-            # 152k-token vocabulary halves its decode rate (`course bench --grammar`), so
+            # 152k-token vocabulary halves its decode rate (`course bench grammar`), so
             # by default auto mode parses and validates its reply instead.
             constrain = not (self.native_tools and request.tool_choice == "auto")
         if request.tools_active and not constrain:

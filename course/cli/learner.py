@@ -15,7 +15,7 @@ from ..exercises.generate import build, lesson_files, out_of_sync, write_lesson
 from ..exercises.meta import Course, CourseError, Lesson, load_course
 from ..exercises.progress import Progress
 from ..grading.runner import grade_lesson
-from .main import cli, console, friendly_errors, print_json
+from .main import cli, console, friendly_errors, print_json, spinner
 
 
 def _next_lesson(course: Course, progress: Progress) -> Lesson:
@@ -53,6 +53,8 @@ def lessons(as_json: bool) -> None:
         for ex in row["exercises"]:
             table.add_row("[green]✓[/]" if ex["passed"] else "·", ex["id"], escape(ex["title"]), ex["file"],
                           str(ex["points"]))
+    for lesson in course.planned:
+        table.add_row("", f"[dim]{lesson.short}[/]", f"[dim]{escape(lesson.title)}[/]", "[dim]coming[/]", "")
     console.print(table)
     console.print("Start with [bold]course check[/]: it grades the next unfinished lesson.")
 
@@ -103,11 +105,8 @@ def check(lesson: str | None, target: str, exercise: str | None, public_only: bo
     chosen = course.lesson(lesson) if lesson else _next_lesson(course, progress)
     if exercise:
         course.exercise(exercise)  # a clear error for an unknown id
-    if as_json:
+    with spinner(f"grading {chosen.slug} ({target}) ...", quiet=as_json):
         report = grade_lesson(chosen, target, hidden=not public_only, exercise=exercise, course=course)
-    else:
-        with console.status(f"grading {chosen.slug} ({target}) ..."):
-            report = grade_lesson(chosen, target, hidden=not public_only, exercise=exercise, course=course)
     if target == "exercises" and not exercise:
         progress.record(report)
         progress.save()

@@ -10,6 +10,7 @@ traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -19,6 +20,7 @@ from rich.console import Console
 
 from ..exercises.meta import CourseError
 from ..models import ModelError
+from .verbs import GroupedCommands
 
 console = Console()
 err_console = Console(stderr=True)
@@ -41,11 +43,17 @@ def friendly_errors(func):
     return wrapper
 
 
+def spinner(text: str, quiet: bool = False):
+    """A spinner on the terminal while something runs (``.update(text)`` changes it); with ``quiet``
+    (``--json``) nothing at all, so standard output carries only the JSON."""
+    return contextlib.nullcontext() if quiet else console.status(text, spinner="dots")
+
+
 def print_json(data) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GroupedCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="edge-agents-course")
 def cli() -> None:
     """Edge Agents: build AI agents on small language models, offline, graded by pytest."""
@@ -56,4 +64,5 @@ def main() -> None:
 
 
 # Commands register themselves on import; importing here keeps `course --help` complete.
-from . import course_cmds, deploy_cmd, foundry_cmd, instructor, learner, model_cmds, serve_cmd  # noqa: E402,F401
+from . import (bench_cmds, course_cmds, deploy_cmd, dev_cmds, foundry_cmd, instructor, learner,  # noqa: E402,F401
+               model_cmds, serve_cmd)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..exercises.meta import CourseError
 from ..models import model_path
-from .main import cli, console, friendly_errors, print_json
+from .main import cli, console, err_console, friendly_errors, print_json, spinner
 
 
 def resolve_model_file(model: str) -> Path:
@@ -102,17 +102,17 @@ def claims(models: tuple[str, ...], levels: str | None, threads: int, gen_tokens
     everything = []
     for alias in models:
         try:
-            with console.status(f"{alias}: starting") as status:
+            with spinner(f"{alias}: starting", quiet=as_json) as status:
                 results = run_claims(alias, level_list, threads=threads, gen_tokens=gen_tokens, force=force,
                                      text_file=str(Path(text_file).resolve()) if text_file else None,
-                                     progress=lambda msg: status.update(msg))
+                                     progress=status.update if status else None)
         except (LadderError, RuntimeError) as exc:
             raise CourseError(str(exc)) from None
         results["devices"] = device_guidance(results)
         everything.append(results)
         if report_dir:
             for path in write_report(results, report_dir):
-                console.print(f"wrote {path}")
+                (err_console if as_json else console).print(f"wrote {path}")  # stdout carries only the JSON
         if as_json:
             continue
         t = Table(title=f"{alias}: the ladder (baseline F16 = the shipped {results['shipped_quantization']} weights)")

@@ -61,6 +61,22 @@ class Exercise:
         return sum(self.tests.values()) + sum(self.hidden_tests.values())
 
 
+STATUSES = ("ready", "planned")
+
+
+@dataclass(frozen=True)
+class Extra:
+    """An optional part of the install (an extra of pyproject.toml) and the modules that show it is there."""
+
+    name: str
+    about: str
+    modules: tuple[str, ...]
+
+    @property
+    def pip(self) -> str:
+        return f'pip install -e ".[{self.name}]"'
+
+
 @dataclass(frozen=True)
 class Lesson:
     slug: str
@@ -68,6 +84,22 @@ class Lesson:
     title: str
     page: str
     exercises: tuple[Exercise, ...] = field(default_factory=tuple)
+    status: str = "ready"
+    nav: str = ""  # its short name in the site's navigation
+    summary: str = ""  # one line for the lessons table
+    packages: tuple[str, ...] = ()  # folders of course/ that hold its teaching code
+    verbs: tuple[str, ...] = ()  # `course` verbs it owns ("serve", "deploy check")
+    benchmarks: tuple[str, ...] = ()  # `course bench` modes it owns
+    extras: tuple[str, ...] = ()  # names of [extra.*] it uses
+    fixtures: tuple[str, ...] = ()  # grading fixtures its tests take
+
+    @property
+    def number(self) -> int:
+        return int(self.short[1:])
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "ready"
 
     def test_points(self, *, hidden: bool = True) -> dict[str, tuple[Exercise, int, bool]]:
         """Every test name -> (its exercise, its points, whether it is hidden)."""
@@ -92,12 +124,22 @@ class Lesson:
 class Course:
     root: Path
     title: str
-    lessons: tuple[Lesson, ...]
+    lessons: tuple[Lesson, ...]  # the ready ones, which have exercises and tests
+    planned: tuple[Lesson, ...] = ()  # declared, not written yet
+    extras: dict[str, Extra] = field(default_factory=dict)
+
+    @property
+    def all_lessons(self) -> tuple[Lesson, ...]:
+        """Ready and planned lessons, in the order of their numbers."""
+        return tuple(sorted((*self.lessons, *self.planned), key=lambda lesson: lesson.number))
 
     def lesson(self, name: str) -> Lesson:
-        """A lesson by slug, short name (``l00``) or number (``0``)."""
-        for lesson in self.lessons:
-            if name in (lesson.slug, lesson.short) or (name.isdigit() and int(name) == int(lesson.short[1:])):
+        """A ready lesson by slug, short name (``l00``) or number (``0``)."""
+        for lesson in self.all_lessons:
+            if name in (lesson.slug, lesson.short) or (name.isdigit() and int(name) == lesson.number):
+                if not lesson.ready:
+                    raise CourseError(f"lesson {lesson.short} ({lesson.title}) is planned, not written yet; "
+                                      "`course lessons` lists the ready ones")
                 return lesson
         known = ", ".join(f"{l.short} ({l.slug})" for l in self.lessons)
         raise CourseError(f"unknown lesson '{name}': the lessons are {known} (see `course lessons`)")
@@ -134,10 +176,19 @@ def parse_course(root: Path) -> Course:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise CourseError(f"{path} is not valid TOML: {exc}") from exc
+    extras = {}
+    for name, raw in data.get("extra", {}).items():
+        extras[name] = Extra(name, raw.get("about", ""), tuple(_required(raw, "modules", f"extra.{name}")))
     lessons = []
     seen_tests: set[tuple[str, str]] = set()
     for i, raw in enumerate(data.get("lesson", [])):
         slug = _required(raw, "slug", f"lesson {i}")
+        status = raw.get("status", "ready")
+        if status not in STATUSES:
+            raise CourseError(f"{META_FILE}: {slug} has status '{status}'; use one of {', '.join(STATUSES)}")
+        unknown = [e for e in raw.get("extras", ()) if e not in extras]
+        if unknown:
+            raise CourseError(f"{META_FILE}: {slug} uses extra(s) {', '.join(unknown)} that no [extra.NAME] declares")
         exercises = []
         for j, ex in enumerate(raw.get("exercise", [])):
             where = f"exercise {j} of {slug}"
@@ -157,9 +208,27 @@ def parse_course(root: Path) -> Course:
                     raise CourseError(f"{META_FILE}: test '{name}' is listed twice in {slug}")
                 seen_tests.add((slug, name))
             exercises.append(exercise)
-        lessons.append(Lesson(slug, _required(raw, "short", slug), _required(raw, "title", slug),
-                              _required(raw, "page", slug), tuple(exercises)))
-    return Course(root, data.get("course", {}).get("title", "course"), tuple(lessons))
+        short = _required(raw, "short", slug)
+        if not (short[:1] == "l" and short[1:].isdigit() and slug.startswith(short + "_")):
+            raise CourseError(f"{META_FILE}: {slug} has short name '{short}'; it must be 'l' and the lesson's "
+                              "number, and the slug must start with it (l04 and l04_edge_runtimes)")
+        if status == "planned" and exercises:
+            raise CourseError(f"{META_FILE}: {slug} is planned but has exercises; set status = \"ready\"")
+        lessons.append(Lesson(
+            slug, short, _required(raw, "title", slug), _required(raw, "page", slug), tuple(exercises),
+            status=status, nav=raw.get("nav", ""), summary=raw.get("summary", ""),
+            packages=tuple(raw.get("packages", ())), verbs=tuple(raw.get("verbs", ())),
+            benchmarks=tuple(raw.get("benchmarks", ())), extras=tuple(raw.get("extras", ())),
+            fixtures=tuple(raw.get("fixtures", ())),
+        ))
+    for attr in ("slug", "short"):
+        names = [getattr(lesson, attr) for lesson in lessons]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise CourseError(f"{META_FILE}: lesson {attr} listed twice: {', '.join(twice)}")
+    return Course(root, data.get("course", {}).get("title", "course"),
+                  tuple(sorted((lesson for lesson in lessons if lesson.ready), key=lambda lesson: lesson.number)),
+                  tuple(lesson for lesson in lessons if not lesson.ready), extras)
 
 
 @lru_cache(maxsize=8)

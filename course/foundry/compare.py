@@ -15,7 +15,7 @@ child process of its own, so resident memory is that runtime's alone:
   read from llama.cpp). Two near-equal first tokens mean a near tie that the
   second quantization can flip; greedy decoding then follows different paths.
 
-``course bench --foundry`` prints the table; nothing here is a fixed figure.
+``course bench foundry`` prints the table; nothing here is a fixed figure.
 """
 
 from __future__ import annotations

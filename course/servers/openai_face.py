@@ -155,7 +155,7 @@ def _last_response(events: Iterator[Any]) -> tuple[ChatResponse, float]:
 
 def server_timing(load_s: float, response: ChatResponse) -> dict[str, str]:
     """The standard ``Server-Timing`` header: what loading and generating took inside the server,
-    so a client can tell the server's own time from the protocol's (``course bench --serving``)."""
+    so a client can tell the server's own time from the protocol's (``course bench serving``)."""
     return {"Server-Timing": f"load;dur={load_s * 1000:.3f}, generation;dur={response.timings.total_s * 1000:.3f}"}
 
 

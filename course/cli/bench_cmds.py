@@ -1,0 +1,239 @@
+"""``course bench``: every benchmark of the course, one subcommand each.
+
+Each prints its figures beside a reference measured in the same run, and with
+``--json`` prints only JSON on standard output. ``course bench`` alone runs
+``generation``. The lesson that owns a benchmark names it in ``course.toml``
+(``benchmarks``); ``course dev check`` checks that each is a subcommand here.
+"""
+
+from __future__ import annotations
+
+import click
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+from ..models import DEFAULT_MODEL
+from .course_cmds import _mb
+from .main import cli, console, friendly_errors, print_json, spinner
+
+
+model_option = click.option("--model", default=DEFAULT_MODEL, show_default=True, help="registry alias of the model")
+json_option = click.option("--json", "as_json", is_flag=True, help="print only JSON")
+
+
+def runs_option(default: int):
+    return click.option("--runs", default=default, show_default=True,
+                        help="runs of each, interleaved; medians are reported")
+
+
+max_tokens_option = click.option("--max-tokens", default=64, show_default=True)
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def bench(ctx: click.Context) -> None:
+    """Benchmarks, each beside a reference from the same run (alone: `course bench generation`)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(generation)
+
+
+@bench.command()
+@model_option
+@runs_option(5)
+@max_tokens_option
+@json_option
+@friendly_errors
+def generation(model: str = DEFAULT_MODEL, runs: int = 5, max_tokens: int = 64, as_json: bool = False) -> None:
+    """Time to first token and tokens/s of the course backend beside raw llama-cpp-python (lesson 00)."""
+    from ..bench.generation import bench_generation
+
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task(f"benchmarking {model}", total=runs)
+        result = bench_generation(model, runs=runs, max_tokens=max_tokens,
+                                  progress=lambda done, total: bar.update(task, completed=done))
+    if as_json:
+        print_json(result.to_dict())
+        return
+    bufts = "on" if result.extra_bufts else "off"
+    table = Table(title=f"{model}: {runs} interleaved runs, {max_tokens} tokens, {result.threads} threads, "
+                        f"llama.cpp extra buffer types {bufts} (medians)")
+    for col in ("", "time to first token", "decode tokens/s"):
+        table.add_column(col)
+    table.add_row("raw llama-cpp-python", f"{result.raw.ttft_s * 1000:.0f} ms", f"{result.raw.tokens_per_s:.1f}")
+    table.add_row("course LlamaCppBackend", f"{result.course.ttft_s * 1000:.0f} ms",
+                  f"{result.course.tokens_per_s:.1f}")
+    table.add_row("overhead", f"{result.ttft_overhead_pct:+.1f} %", f"{result.rate_overhead_pct:+.1f} %")
+    table.add_row("roofline (bandwidth / model size)", "",
+                  f"{result.roofline_tokens_per_s:.0f}  ({result.bandwidth_gb_s:.1f} GB/s / {_mb(result.model_bytes)})")
+    console.print(table)
+    console.print(f"raw llama-cpp-python reaches {100 * result.raw.tokens_per_s / result.roofline_tokens_per_s:.0f} % "
+                  "of the memory-bandwidth ceiling.")
+
+
+@bench.command()
+@model_option
+@runs_option(5)
+@json_option
+@friendly_errors
+def grammar(model: str, runs: int, as_json: bool) -> None:
+    """The cost of grammar-constrained tool calls in decode speed (lesson 00)."""
+    from ..bench.generation import bench_tool_grammar
+
+    with spinner(f"benchmarking tool-call grammar on {model} ...", as_json):
+        cost = bench_tool_grammar(model, runs=runs)
+    if as_json:
+        print_json(cost.to_dict())
+        return
+    table = Table(title=f"{model}: get_current_time offered, tool_choice=auto, {runs} interleaved runs (medians)")
+    for col in ("decoding", "decode tokens/s", "the call"):
+        table.add_column(col)
+    table.add_row("constrained by the tool-call grammar", f"{cost.constrained_tokens_per_s:.1f}",
+                  escape(cost.constrained_call))
+    table.add_row("unconstrained, parsed and validated", f"{cost.parsed_tokens_per_s:.1f}",
+                  escape(cost.parsed_call))
+    console.print(table)
+    console.print(f"the grammar costs a factor of {cost.slowdown:.2f} in decode speed")
+
+
+@bench.command()
+@click.option("--submissions", default=30, show_default=True, help="the class size")
+@click.option("--lesson", "lessons", multiple=True, help="only this lesson (repeatable; default all)")
+@json_option
+@friendly_errors
+def grading(submissions: int, lessons: tuple[str, ...], as_json: bool) -> None:
+    """Grading time: one submission, then a class serially and in parallel (instructors)."""
+    from ..bench.grading import bench_grading
+
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task(f"grading {submissions} submissions twice", total=2 * submissions)
+        result = bench_grading(submissions, progress=lambda *_: bar.advance(task), lessons=list(lessons) or None)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    table = Table(title=f"grading: {result.lessons} lesson(s) per submission, copies of the reference solution")
+    for col in ("", "seconds", "per submission"):
+        table.add_column(col)
+    table.add_row("one complete submission", f"{result.one_submission_s:.1f}", f"{result.one_submission_s:.1f}")
+    table.add_row(f"{submissions} submissions, 1 worker (serial)", f"{result.serial_s:.1f}",
+                  f"{result.serial_s / submissions:.1f}")
+    table.add_row(f"{submissions} submissions, {result.workers} workers", f"{result.parallel_s:.1f}",
+                  f"{result.parallel_s / submissions:.1f}")
+    console.print(table)
+    console.print(f"speed-up from {result.workers} workers: {result.speedup:.2f}x"
+                  + ("" if result.all_full_points else "  [red](some copies did not get full points!)[/]"))
+    for line in result.shortfalls[:10]:
+        console.print(f"  [red]not full:[/] {line}", highlight=False)
+
+
+@bench.command()
+@model_option
+@runs_option(5)
+@max_tokens_option
+@json_option
+@friendly_errors
+def serving(model: str, runs: int, max_tokens: int, as_json: bool) -> None:
+    """course serve's per-request overhead per protocol face, and throughput with 1, 2, 4 clients (lesson 07)."""
+    from ..bench.serving import bench_serving
+
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task(f"{runs} runs per path, then 1, 2, 4 clients", total=5)
+        result = bench_serving(model, runs=runs, max_tokens=max_tokens, progress=lambda: bar.advance(task))
+    if as_json:
+        print_json(result.to_dict())
+        return
+    table = Table(title=f"course serve, {model}: {result.tokens_per_reply} tokens per reply, {runs} runs per path")
+    for col in ("path", "latency p50 ms", "p95 ms", "overhead p50 ms", "p95 ms"):
+        table.add_column(col)
+    table.add_row("in process (reference)", f"{result.in_process.p50_ms:.1f}", f"{result.in_process.p95_ms:.1f}",
+                  "", "")
+    for name, face, over in (("OpenAI face (openai client)", result.openai_face, result.openai_overhead),
+                             ("Ollama face (ollama client)", result.ollama_face, result.ollama_overhead)):
+        table.add_row(name, f"{face.p50_ms:.1f}", f"{face.p95_ms:.1f}", f"{over.p50_ms:.1f}", f"{over.p95_ms:.1f}")
+    console.print(table)
+    table = Table(title="throughput through the Ollama face (one generation at a time)")
+    for col in ("clients", "requests", "tokens/s", "latency p50 ms", "latency p95 ms"):
+        table.add_column(col)
+    for t in result.throughput:
+        table.add_row(str(t.clients), str(t.requests), f"{t.tokens_per_s:.1f}", f"{t.latency.p50_ms:.0f}",
+                      f"{t.latency.p95_ms:.0f}")
+    console.print(table)
+
+
+@bench.command()
+@json_option
+@friendly_errors
+def routing(as_json: bool) -> None:
+    """Lesson 05's task set all local, routed, as a cascade and all cloud: share, accuracy, cost."""
+    from ..routing.bench import ROUTED_RUNS, bench_routing
+    from ..routing.router import load_tasks
+
+    n = len(load_tasks())
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task(f"{n} tasks, four ways", total=4 * n)
+        result = bench_routing(progress=lambda *_: bar.advance(task))
+    if as_json:
+        print_json(result.to_dict())
+        return
+    limits = ", ".join(f"{k} {v}" for k, v in result.thresholds.items())
+    table = Table(title=f"{n} tasks: router {result.router_model}, local {result.local_model}, cloud = a fake "
+                        f"(thresholds {limits}; budget ${result.budget:.2f})")
+    for col in ("", "handled locally", "correct (checked tasks)", "cost $ (assumed prices)", "median s", "total s"):
+        table.add_column(col)
+    for s in result.runs.values():
+        acc = f"{s.correct}/{s.checked}" if s.checked else "-"
+        table.add_row(s.name, f"{s.local_share:.0%}", acc, f"{s.cost:.5f}", f"{s.median_s:.2f}", f"{s.total_s:.1f}")
+    console.print(table)
+    sweep = Table(title="other thresholds (from the baselines' answers; picked on this set, so optimistic)")
+    for col in ("signal", "threshold", "handled locally", "correct (checked)", "cost $"):
+        sweep.add_column(col)
+    for row in result.sweep:
+        sweep.add_row(row.signal, f"{row.threshold:.2f}", f"{row.local_share:.0%}", f"{row.correct}/{row.checked}",
+                      f"{row.cost:.5f}")
+    console.print(sweep)
+    console.print(f"router agrees with the task labels on {result.router_agreement:.0%} of tasks")
+    right, routine = result.routine_handled()
+    console.print(f"{result.local_model} alone answers {right} of {routine} routine checked tasks correctly"
+                  f" ({right / routine:.0%})" if routine else "no routine checked tasks")
+    for name in ROUTED_RUNS:
+        ratio = result.cost_ratio(name)
+        console.print(f"cost, all cloud over {name}: {ratio:.1f}x" if ratio else f"{name} cost is zero")
+    console.print(f"the source claims: {result.claims['local_share']}; {result.claims['cost_ratio']}")
+
+
+@bench.command()
+@max_tokens_option
+@json_option
+@friendly_errors
+def foundry(max_tokens: int, as_json: bool) -> None:
+    """SmolLM2 on llama.cpp (GGUF) beside Foundry Local (ONNX int4): load, speed, memory, answers (lesson 06)."""
+    from ..foundry.compare import compare
+
+    with spinner("llama.cpp, then Foundry Local, each in a process of its own", as_json):
+        result = compare(max_tokens=max_tokens)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    data = result.to_dict()["runs"]
+    table = Table(title=f"SmolLM2-135M-Instruct, same source weights, {len(result.prompts)} prompts, "
+                        f"greedy, up to {max_tokens} tokens")
+    for col in ("", *(r["runtime"] for r in data)):
+        table.add_column(col)
+    rows = [("model file", [r["model_file"] for r in data]),
+            ("load s", [f"{r['load_s']:.2f}" for r in data]),
+            ("resident memory added by loading MB", [f"{r['rss_model'] / 1e6:.0f}" for r in data]),
+            ("median time to first token s", [f"{r['median_ttft_s']:.3f}" for r in data]),
+            ("median tokens/s after the first", [f"{r['median_tokens_per_s']:.1f}" for r in data]),
+            ("agent task: tools called", [", ".join(r["agent_tools"]) or "none" for r in data])]
+    for name, values in rows:
+        table.add_row(name, *values)
+    console.print(table)
+    for prompt, ok, a, b, first in zip(result.prompts, result.agree, result.runs[0].answers,
+                                       result.runs[1].answers, result.first_tokens):
+        console.print(f"{'agree' if ok else 'differ'}: {prompt}\n  llama.cpp:     {a.strip()[:90]!r}\n"
+                      f"  foundry-local: {b.strip()[:90]!r}", highlight=False)
+        own, other = first["llama.cpp"], first["foundry-local"]
+        if own["token"] != other["token"] and None not in (own["p"], other["p"]):
+            console.print(f"  first tokens differ: {own['token']!r} (p = {own['p']:.3f} under the GGUF model) vs "
+                          f"{other['token']!r} (p = {other['p']:.3f})", highlight=False)
+

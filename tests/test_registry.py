@@ -1,0 +1,180 @@
+"""One lesson registry (course.toml) and what follows from it: lists written from it, checks, a scaffold, the CLI's
+verb table (issue 17)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course.cli.main import cli
+from course.cli.verbs import VERB_GROUPS, bench_modes, find_command
+from course.dev.check import run_checks
+from course.dev.scaffold import new_lesson
+from course.dev.sync import stale, sync
+from course.exercises.meta import CourseError, load_course, parse_course
+from course.grading import grade_lesson
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = load_course(ROOT)
+
+
+def test_the_course_is_consistent():
+    """What `course dev check` runs: generated lists, folders, extras, fixtures, commands, exercises."""
+    problems = {name: found for name, found in run_checks(COURSE).items() if found}
+    assert not problems, json.dumps(problems, indent=2)
+
+
+def test_every_lesson_is_declared_planned_ones_included():
+    shorts = [lesson.short for lesson in COURSE.all_lessons]
+    assert shorts == [f"l{n:02d}" for n in range(12)]
+    assert {lesson.short for lesson in COURSE.planned} == {"l04", "l08", "l10", "l11"}
+    with pytest.raises(CourseError, match="l04 .* is planned, not written yet"):
+        COURSE.lesson("l04")
+
+
+def _copy(tmp_path: Path, *parts: str) -> Path:
+    root = tmp_path / "course-copy"
+    for part in parts:
+        src = ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, root / part, ignore=shutil.ignore_patterns("__pycache__", "build", ".*"))
+        else:
+            (root / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, root / part)
+    return root
+
+
+def test_a_lesson_missing_from_the_nav_is_found_and_sync_puts_it_back(tmp_path):
+    root = _copy(tmp_path, "course.toml", "README.md", "site/mkdocs.yml", "lessons/index.md")
+    nav = root / "site" / "mkdocs.yml"
+    nav.write_text(nav.read_text().replace('  - "Lesson 07: Ollama": l07_ollama/index.md\n', ""))
+    problems = stale(parse_course(root))
+    assert len(problems) == 1 and problems[0].startswith("site/mkdocs.yml") and "course dev sync" in problems[0]
+    assert '+  - "Lesson 07: Ollama": l07_ollama/index.md' in problems[0]
+    assert sync(parse_course(root)) == [nav]
+    assert stale(parse_course(root)) == [] and nav.read_text() == (ROOT / "site" / "mkdocs.yml").read_text()
+
+
+def test_a_new_entry_reaches_every_list(tmp_path):
+    root = _copy(tmp_path, "course.toml", "README.md", "site/mkdocs.yml", "lessons/index.md")
+    toml = root / "course.toml"
+    toml.write_text(toml.read_text().replace('nav = "Production"', 'nav = "Agents in production"'))
+    changed = {p.relative_to(root).as_posix() for p in sync(parse_course(root))}
+    assert changed == {"lessons/index.md", "README.md"}  # a planned lesson has no page in the nav yet
+    assert "| l10: Agents in production |" in (root / "lessons" / "index.md").read_text()
+
+
+def test_markers_that_went_missing_say_how_to_mend_it(tmp_path):
+    root = _copy(tmp_path, "course.toml", "README.md", "site/mkdocs.yml", "lessons/index.md")
+    readme = root / "README.md"
+    readme.write_text(readme.read_text().replace("<!-- END lessons -->\n", ""))
+    (problem,) = stale(parse_course(root))
+    assert "README.md has no generated lesson list" in problem and "<!-- END lessons -->" in problem
+
+
+@pytest.mark.parametrize("edit,message", [
+    (('status = "planned"', 'status = "someday"'), "has status 'someday'; use one of ready, planned"),
+    (('extras = ["server"]', 'extras = ["gpu"]'), r"uses extra\(s\) gpu that no \[extra.NAME\] declares"),
+    (('short = "l07"', 'short = "l7"'), "has short name 'l7'"),
+    (('slug = "l09_agent_framework"\nshort = "l09"', 'slug = "l09_agent_framework"\nshort = "l07"'),
+     "short name 'l07'"),
+])
+def test_course_toml_mistakes_are_named(tmp_path, edit, message):
+    root = _copy(tmp_path, "course.toml")
+    toml = root / "course.toml"
+    text = toml.read_text()
+    assert edit[0] in text
+    toml.write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(CourseError, match=message):
+        parse_course(root)
+
+
+def test_every_command_belongs_to_one_verb_group():
+    listed = [name for names in VERB_GROUPS.values() for name in names]
+    assert sorted(listed) == sorted(set(listed)), "a verb in two groups"
+    assert set(listed) == set(cli.commands), "course --help groups these by VERB_GROUPS"
+    assert find_command(cli, ["deploy", "check"]) is not None and find_command(cli, ["deploy", "nope"]) is None
+    assert set(bench_modes()) == {"generation", "grammar", "grading", "routing", "serving", "foundry"}
+
+
+def _course(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 120):
+    return subprocess.run([sys.executable, "-m", "course", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("args", [("lessons",), ("models",), ("doctor",), ("dev", "check"),
+                                  ("deploy", "check", "--example", "single_device")])
+def test_json_prints_only_json(args):
+    proc = _course(*args, "--json")
+    json.loads(proc.stdout)  # nothing else on standard output
+
+
+def test_bench_without_a_mode_is_generation_and_modes_are_exclusive():
+    assert _course("bench", "--serving").returncode == 2  # the old flags are gone, not silently ignored
+    help_text = _course("bench", "--help").stdout
+    assert all(mode in help_text for mode in bench_modes())
+
+
+def test_doctor_lists_each_extra_with_the_lessons_that_use_it():
+    checks = {c["check"]: c for c in json.loads(_course("doctor", "--json").stdout)}
+    foundry = checks["extra foundry (lessons l06)"]
+    assert not foundry["required"] and foundry["ok"] == (foundry["detail"].startswith("installed"))
+    assert foundry["fix"] == ("" if foundry["ok"] else 'pip install -e ".[foundry]"')
+    assert "extra qwen (lessons l02, l05)" in checks and "extra instructor" in checks
+
+
+@pytest.fixture(scope="module")
+def scaffolded(tmp_path_factory):
+    """A copy of the course with two lessons scaffolded: a new one and a planned one made ready."""
+    root = _copy(tmp_path_factory.mktemp("scaffold"), "course.toml", "pyproject.toml", "README.md", "site",
+                 "lessons", "solutions", "exercises", "autograder", "course")
+    written = new_lesson(root, "l12_edge_vision", title="Edge vision: agents that see")
+    written += new_lesson(root, "l04_edge_runtimes")
+    return root, written
+
+
+def test_a_scaffolded_lesson_passes_every_check(scaffolded):
+    root, written = scaffolded
+    course = parse_course(root)
+    problems = {name: found for name, found in run_checks(course).items() if found}
+    assert not problems, json.dumps(problems, indent=2)
+    assert [lesson.short for lesson in course.lessons][-1] == "l12" and "l04" in [x.short for x in course.lessons]
+    assert course.lesson("l04").title == COURSE.all_lessons[4].title  # the planned entry's, kept
+    assert '"Lesson 12: Edge vision": l12_edge_vision/index.md' in (root / "site" / "mkdocs.yml").read_text()
+    assert {p.relative_to(root).as_posix() for p in written} >= {
+        "lessons/l12_edge_vision/index.md", "lessons/l12_edge_vision/examples/first_look.py",
+        "course/edge_vision/__init__.py", "solutions/l12_edge_vision/first_steps.py",
+        "exercises/l12_edge_vision/first_steps.py", "autograder/l12_edge_vision/test_l12.py",
+        "course.toml", "site/mkdocs.yml", "lessons/index.md", "README.md"}
+
+
+def test_a_scaffolded_lesson_grades_and_its_example_runs(scaffolded):
+    root, _ = scaffolded
+    course = parse_course(root)
+    full = grade_lesson("l12", "solutions", course=course)
+    assert full.points == full.max_points == 1
+    assert grade_lesson("l12", "exercises", course=course).points == 0
+    example = root / "lessons" / "l12_edge_vision" / "examples" / "first_look.py"
+    proc = subprocess.run([sys.executable, str(example)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0 and proc.stdout.startswith("Lesson 12: Edge vision"), proc.stderr
+
+
+def test_the_scaffold_never_overwrites(scaffolded):
+    root, _ = scaffolded
+    with pytest.raises(CourseError, match="l12 is already l12_edge_vision"):
+        new_lesson(root, "l12_edge_vision")
+    with pytest.raises(CourseError, match="not a lesson slug"):
+        new_lesson(root, "lesson-13")
+    (root / "lessons" / "l13_fleet").mkdir()
+    (root / "lessons" / "l13_fleet" / "index.md").write_text("mine")
+    before = (root / "course.toml").read_text()
+    with pytest.raises(CourseError, match="files exist already: lessons/l13_fleet/index.md"):
+        new_lesson(root, "l13_fleet")
+    assert (root / "course.toml").read_text() == before
