@@ -137,7 +137,7 @@ def test_bench_serving_reports_overhead_per_face_and_throughput():
 
 
 def test_percentile_interpolates_between_ranks():
-    from course.bench.serving import percentile
+    from course.observability import percentile
 
     assert percentile([3, 1, 2], 50) == 2 and percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([10], 95) == 10 and percentile(list(range(101)), 95) == 95

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from course.backends import BackendError, Reply, ScriptedBackend
 from course.backends.fake import Endless, Raise
-from course.foundry.manager import ModelManager, resident_bytes
+from course.foundry.manager import ModelManager
+from course.observability import resident_bytes
 from course.foundry.variants import DEVICES, PROVIDER_DEVICES, VARIANTS, Variant, available_providers, select_variant
 
 PHI = VARIANTS["phi-4-mini"]

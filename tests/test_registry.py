@@ -178,3 +178,13 @@ def test_the_scaffold_never_overwrites(scaffolded):
     with pytest.raises(CourseError, match="files exist already: lessons/l13_fleet/index.md"):
         new_lesson(root, "l13_fleet")
     assert (root / "course.toml").read_text() == before
+
+
+def test_a_lesson_importing_another_lessons_package_is_found(tmp_path):
+    from course.dev.check import lessons_independent
+
+    root = _copy(tmp_path, "course.toml", "course/foundry", "course/servers", "course/agent")
+    (root / "course" / "foundry" / "borrowed.py").write_text("from ..servers.engine import Engine\n"
+                                                              "from ..agent import Agent  # shared: allowed\n")
+    (problem,) = lessons_independent(parse_course(root))
+    assert problem.startswith("course/foundry/borrowed.py imports course.servers.engine") and "l07" in problem

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from course.net import free_port
 from course.servers import Engine, FairQueue, parse_keep_alive
 from course.servers.engine import OverBudget
 
@@ -157,12 +158,6 @@ def test_keep_alive_minutes_and_seconds_agree(n):
     assert parse_keep_alive(f"{n}m") == parse_keep_alive(n * 60) == n * 60
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_cli_refuses_a_public_address_and_a_busy_port():
     public = subprocess.run([sys.executable, "-m", "course", "serve", "--host", "0.0.0.0", "--port", "0"],
                             capture_output=True, text=True, timeout=60)
@@ -182,7 +177,7 @@ def test_cli_refuses_a_public_address_and_a_busy_port():
 def test_cli_serves_until_stopped_and_warns_when_public():
     import ollama
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "course", "serve", "--port", str(port), "--model", "smollm2-135m",
                              "--host", "0.0.0.0", "--allow-remote", "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

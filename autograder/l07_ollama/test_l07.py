@@ -7,7 +7,6 @@ through the official ``ollama`` client or its raw NDJSON.
 """
 
 import json
-import socket
 
 import httpx
 import ollama
@@ -15,15 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from course.net import free_port
 from course.servers.faulty import Drop, FaultyServer, Hang, Lines, Reply, Status, chat_line
 
 VERSION = {"version": "0.12.6"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- l07.1 health check ---------------------------------------------------------

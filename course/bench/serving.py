@@ -26,15 +26,17 @@ so more clients should raise latency, not throughput.
 
 from __future__ import annotations
 
-import socket
+import contextlib
 import statistics
-import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 from ..models import DEFAULT_MODEL
+from ..net import free_port, served
+from ..observability import percentile
 
 PROMPT = [{"role": "user", "content": "Name three uses of a small language model on a phone."}]
 
@@ -73,60 +75,19 @@ class ServingBench:
         return asdict(self)
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (0-100) by linear interpolation between the closest ranks."""
-    ordered = sorted(values)
-    if not ordered:
-        raise ValueError("no values")
-    rank = (len(ordered) - 1) * q / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 def latency(seconds: list[float]) -> Latency:
     ms = [s * 1000 for s in seconds]
     return Latency(percentile(ms, 50), percentile(ms, 95), statistics.fmean(ms))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
-    """``course serve`` in a child process on a free port; always stopped on exit."""
-
-    def __init__(self, model: str):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "course", "serve", "--port", str(self.port), "--model",
-                                      model, "--quiet", "--keep-alive", "-1"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-    def __enter__(self) -> ServerProcess:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"course serve exited with {self.proc.returncode}: {self.proc.stderr.read()[-500:]}")
-            try:
-                httpx.get(self.url + "/health", timeout=2)
-                return self
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("course serve did not answer within 60 s") from None
-                time.sleep(0.1)
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+@contextlib.contextmanager
+def course_serve(model: str) -> Iterator[str]:
+    """``course serve`` in a child process on a free port, always stopped on exit; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with served([sys.executable, "-m", "course", "serve", "--port", str(port), "--model", model, "--quiet",
+                 "--keep-alive", "-1"], url + "/health", timeout=60):
+        yield url
 
 
 def bench_serving(model: str = DEFAULT_MODEL, *, runs: int = 20, max_tokens: int = 16,
@@ -150,9 +111,9 @@ def bench_serving(model: str = DEFAULT_MODEL, *, runs: int = 20, max_tokens: int
     unload_all()  # this process's model and its threads are not needed any more
     del backend
 
-    with ServerProcess(model) as server:
-        oai = openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=300)
-        oll = ollama.Client(host=server.url, timeout=300)
+    with course_serve(model) as url:
+        oai = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=300)
+        oll = ollama.Client(host=url, timeout=300)
         options = {"temperature": 0, "num_predict": max_tokens}
 
         def via_openai() -> tuple[int, float]:
@@ -188,7 +149,7 @@ def bench_serving(model: str = DEFAULT_MODEL, *, runs: int = 20, max_tokens: int
             lock = threading.Lock()
 
             def client() -> None:
-                mine = ollama.Client(host=server.url, timeout=600)
+                mine = ollama.Client(host=url, timeout=600)
                 for _ in range(requests_per_client):
                     start = time.perf_counter()
                     n = mine.chat(model=model, messages=PROMPT, options=options).eval_count

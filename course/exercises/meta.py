@@ -127,6 +127,7 @@ class Course:
     lessons: tuple[Lesson, ...]  # the ready ones, which have exercises and tests
     planned: tuple[Lesson, ...] = ()  # declared, not written yet
     extras: dict[str, Extra] = field(default_factory=dict)
+    shared: tuple[str, ...] = ()  # lesson packages every lesson may import (course/agent ...)
 
     @property
     def all_lessons(self) -> tuple[Lesson, ...]:
@@ -228,7 +229,8 @@ def parse_course(root: Path) -> Course:
             raise CourseError(f"{META_FILE}: lesson {attr} listed twice: {', '.join(twice)}")
     return Course(root, data.get("course", {}).get("title", "course"),
                   tuple(sorted((lesson for lesson in lessons if lesson.ready), key=lambda lesson: lesson.number)),
-                  tuple(lesson for lesson in lessons if not lesson.ready), extras)
+                  tuple(lesson for lesson in lessons if not lesson.ready), extras,
+                  tuple(data.get("course", {}).get("shared", ())))
 
 
 @lru_cache(maxsize=8)

@@ -94,7 +94,7 @@ def measure(runtime: str, max_tokens: int, others: list[str] | None = None) -> d
 
     from ..agent import Agent
     from ..tools.clock import get_current_time
-    from .manager import resident_bytes
+    from ..observability import resident_bytes
 
     before = resident_bytes() or 0
     start = time.perf_counter()

@@ -21,28 +21,17 @@ manager runs on Foundry Local (:meth:`for_foundry`) and on fakes in tests.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..backends.types import BackendError
-from ..bench.serving import percentile
-from ..servers.engine import plan_evictions
+from ..lifecycle import plan_evictions
+from ..observability import RequestWindow, resident_bytes
 
 PROBE = [{"role": "user", "content": "Reply with the word ok."}]
-
-
-def resident_bytes() -> int | None:
-    """This process's resident memory now (Linux ``/proc/self/statm``); None where it cannot be read."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 @dataclass
@@ -67,9 +56,11 @@ class Loaded:
 
 @dataclass
 class Stats:
+    """Requests and errors since the model was first used, latencies of the last 200."""
+
     requests: int = 0
     errors: int = 0
-    latencies: deque = field(default_factory=lambda: deque(maxlen=200))
+    recent: RequestWindow = field(default_factory=lambda: RequestWindow(200))
 
 
 class ModelManager:
@@ -153,7 +144,7 @@ class ModelManager:
             raise
         finally:
             stats.requests += 1
-            stats.latencies.append(time.perf_counter() - start)
+            stats.recent.add(time.perf_counter() - start)
             with self._lock:
                 entry.busy -= 1
                 entry.last_used = self._now()
@@ -181,8 +172,7 @@ class ModelManager:
 
     def metrics(self, alias: str) -> dict:
         stats = self.stats.get(alias, Stats())
-        lat = list(stats.latencies)
         return {"alias": alias, "loaded": alias in self.loaded, "requests": stats.requests, "errors": stats.errors,
                 "error_rate": stats.errors / stats.requests if stats.requests else 0.0,
-                "p50_s": percentile(lat, 50) if lat else None, "p95_s": percentile(lat, 95) if lat else None,
+                "p50_s": stats.recent.percentile(50), "p95_s": stats.recent.percentile(95),
                 "resident_bytes": resident_bytes()}

@@ -12,7 +12,8 @@
 from .config import DeploymentError, check_deployment, load_deployment, shipped_deployment
 from .escalation import EdgeCloudBackend, RouteRecord
 from .limits import AgentPool, Busy
-from .monitoring import AlertRule, Monitor, percentile, switch_backend
+from ..observability import percentile
+from .monitoring import AlertRule, Monitor, switch_backend
 from .orchestrator import Handled, IntentRouter, Orchestrator, Routing, Supervisor
 from .permissions import AuditLog, PermissionDenied, Policy, ToolRegistry
 from .sessions import PersistentAgent, SessionStore, SessionStoreError

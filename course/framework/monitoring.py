@@ -13,32 +13,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..bench.serving import percentile
+from ..observability import RequestWindow
 
 METRICS = ("p50_latency_s", "p95_latency_s", "success_rate", "error_rate", "requests")
-
-
-@dataclass
-class Window:
-    size: int
-    samples: deque = field(default_factory=deque)  # (seconds, ok)
-
-    def add(self, seconds: float, ok: bool) -> None:
-        self.samples.append((seconds, ok))
-        while len(self.samples) > self.size:
-            self.samples.popleft()
-
-    def metrics(self) -> dict[str, float]:
-        if not self.samples:
-            return {"requests": 0}
-        latencies = [s for s, _ in self.samples]
-        ok = sum(1 for _, good in self.samples if good) / len(self.samples)
-        return {"requests": len(self.samples), "p50_latency_s": percentile(latencies, 50),
-                "p95_latency_s": percentile(latencies, 95), "success_rate": ok, "error_rate": 1 - ok}
 
 
 @dataclass
@@ -78,7 +58,7 @@ class Monitor:
     def __init__(self, rules: list[AlertRule] = (), *, window: int = 50, clock=time.time):
         self.rules = list(rules)
         self.window = window
-        self.windows: dict[str, Window] = {}
+        self.windows: dict[str, RequestWindow] = {}
         self.active: set[tuple[str, str]] = set()  # (rule, agent) currently holding
         self.alerts: list[Alert] = []
         self._clock = clock
@@ -87,7 +67,7 @@ class Monitor:
         """Record one request; returns the alerts this request started."""
         if seconds < 0 or math.isnan(seconds):
             raise ValueError(f"a latency cannot be {seconds}")
-        self.windows.setdefault(agent, Window(self.window)).add(seconds, ok)
+        self.windows.setdefault(agent, RequestWindow(self.window)).add(seconds, ok)
         metrics = self.metrics(agent)
         fired = []
         for rule in self.rules:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..agent.loop import Agent
-from ..routing.signals import classify
+from ..backends.labels import classify
 from ..tools import Tool
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")

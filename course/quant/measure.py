@@ -19,13 +19,14 @@ import argparse
 import json
 import math
 import os
-import resource
 import sys
 import time
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from ..observability import peak_resident_bytes, resident_bytes
 
 
 def eval_text() -> str:
@@ -62,12 +63,8 @@ def perplexity(llm, tokens: list[int], n_ctx: int) -> tuple[float, int]:
 
 
 def _rss_mib() -> float:
-    """Resident memory of this process now (Linux /proc; the peak from getrusage elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Resident memory of this process now (Linux /proc; the peak so far where /proc cannot be read)."""
+    return (resident_bytes() or peak_resident_bytes()) / 2**20
 
 
 def measure(path: str | Path, threads: int = 2, n_ctx: int = 512, gen_tokens: int = 64,

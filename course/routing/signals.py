@@ -15,34 +15,9 @@ the model was of its own answer (:func:`answer_confidence`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Classification:
-    label: str
-    probabilities: dict[str, float]
-
-    @property
-    def confidence(self) -> float:
-        return self.probabilities[self.label]
-
-
-def normalise(logprobs: dict[str, float]) -> dict[str, float]:
-    """Probabilities over the labels from their log-probabilities (a softmax, stable for very negative values)."""
-    if not logprobs:
-        raise ValueError("no labels")
-    top = max(logprobs.values())
-    weights = {k: math.exp(v - top) for k, v in logprobs.items()}
-    total = sum(weights.values())
-    return {k: w / total for k, w in weights.items()}
-
-
-def classify(backend, instruction: str, text: str, labels: list[str]) -> Classification:
-    """The label the model finds most likely for ``text`` under ``instruction``, with the probabilities."""
-    messages = [{"role": "system", "content": instruction}, {"role": "user", "content": text}]
-    probs = normalise(backend.label_logprobs(messages, labels))
-    return Classification(max(probs, key=probs.get), probs)
+# The label choice is the shared layer's (lesson 09's intent router uses it too); lesson 05 teaches it.
+from ..backends.labels import Classification, classify, normalise  # noqa: F401
 
 
 def answer_confidence(logprobs: list[float]) -> float:

@@ -33,26 +33,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+from ..lifecycle import plan_evictions
 from ..models import ModelEntry, ModelNotInstalledError, UnknownModelError, get_model, list_models, model_status
 
 DEFAULT_KEEP_ALIVE_S = 300.0  # Ollama's default: five minutes after the last request
 DEFAULT_N_CTX = 4096
 EMBED_N_CTX = 512
-
-
-def plan_evictions(loaded: list, need: int, budget: int, *, size_of: Callable[[Any], int],
-                   busy: Callable[[Any], bool], last_used: Callable[[Any], float]) -> tuple[list, bool]:
-    """Which loaded models to unload so that ``need`` more bytes fit in ``budget``: idle ones only, least
-    recently used first. Returns (those models, whether ``need`` then fits). Shared by ``course serve``'s
-    engine and lesson 06's model manager."""
-    held = sum(size_of(m) for m in loaded)
-    victims = []
-    for model in sorted((m for m in loaded if not busy(m)), key=last_used):
-        if held + need <= budget:
-            break
-        victims.append(model)
-        held -= size_of(model)
-    return victims, held + need <= budget
 
 
 class EngineError(Exception):
