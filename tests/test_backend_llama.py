@@ -6,7 +6,8 @@ import jsonschema
 import pytest
 
 from course.backends import BadRequestError, LlamaCppBackend, json_schema_format
-from course.backends.llama_cpp import _prefix_rules, parse_decision, tool_call_grammar_text
+from course.backends.grammar import prefix_rules, tool_call_grammar_text
+from course.backends.toolcall_text import parse_decision
 from course.models import ModelFileError
 from course.tools import tool
 from course.tools.clock import get_current_time
@@ -128,7 +129,7 @@ def test_broken_model_file_is_a_clear_error(tmp_path):
 
 def test_merged_grammars_keep_literals_intact():
     g = 'root ::= "{" space "\\"root\\"" [a-z] space\nspace ::= " "?'
-    out = _prefix_rules(g, "t0-")
+    out = prefix_rules(g, "t0-")
     assert out.startswith('t0-root ::= "{" t0-space "\\"root\\"" [a-z] t0-space')
 
 

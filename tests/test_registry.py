@@ -188,3 +188,40 @@ def test_a_lesson_importing_another_lessons_package_is_found(tmp_path):
                                                               "from ..agent import Agent  # shared: allowed\n")
     (problem,) = lessons_independent(parse_course(root))
     assert problem.startswith("course/foundry/borrowed.py imports course.servers.engine") and "l07" in problem
+
+
+# --- runtimes behind one registry -------------------------------------------------------------------
+
+def test_every_backend_is_chosen_by_its_name():
+    from course.backends import BACKENDS, backend_class
+
+    for name in BACKENDS:
+        assert backend_class(name).name == name
+
+
+def test_an_unknown_or_uninstalled_backend_says_what_to_do(monkeypatch):
+    from course.backends import BackendUnavailableError, make_backend, registry
+
+    with pytest.raises(BackendUnavailableError, match="no backend called 'mlx'; the backends are llama.cpp, "):
+        make_backend("mlx")
+    monkeypatch.setitem(registry.BACKENDS, "gone", registry.BackendSpec("gone", "course_no_such_runtime", "X",
+                                                                        extra="gone-extra"))
+    with pytest.raises(BackendUnavailableError, match=r'needs course_no_such_runtime: pip install -e "\.\[gone-extra\]"'):
+        make_backend("gone")
+
+
+def test_no_backend_imports_another_backend():
+    """Backends share the layer under them (base, types, grammar, the text protocol, the loader), not each other."""
+    import ast
+
+    from course.backends import BACKENDS
+
+    modules = {spec.module for spec in BACKENDS.values()}
+    for spec in BACKENDS.values():
+        path = ROOT / (spec.module.replace(".", "/") + ".py")
+        package = spec.module.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                name = ".".join([*base, node.module or ""]) if node.level else node.module
+                assert name not in modules - {spec.module}, f"{path.relative_to(ROOT)} imports {name}"

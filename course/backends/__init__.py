@@ -1,4 +1,4 @@
-"""One chat interface, several backends.
+"""One chat interface, several backends, chosen by name (:mod:`course.backends.registry`).
 
 - :class:`LlamaCppBackend`: a registry model in this process (llama-cpp-python);
 - :class:`OpenAICompatBackend`: any OpenAI-compatible endpoint (llama.cpp's server,
@@ -12,6 +12,7 @@ and reports :class:`Usage` and :class:`Timings`.
 """
 
 from .base import ChatBackend, ChatStream
+from .registry import BACKENDS, backend_class, make_backend
 from .fake import (
     CallTool,
     CallTools,
@@ -41,24 +42,20 @@ from .types import (
 )
 
 
+_LAZY = {"LlamaCppBackend": "llama.cpp", "OpenAICompatBackend": "openai", "OllamaBackend": "ollama"}
+
+
 def __getattr__(name: str):
-    # The real backends import heavy clients; load them only when asked for.
-    if name == "LlamaCppBackend":
-        from .llama_cpp import LlamaCppBackend
-
-        return LlamaCppBackend
-    if name == "OpenAICompatBackend":
-        from .openai_compat import OpenAICompatBackend
-
-        return OpenAICompatBackend
-    if name == "OllamaBackend":
-        from .ollama_native import OllamaBackend
-
-        return OllamaBackend
+    # The real backends import heavy clients; load them only when asked for, through the registry.
+    if name in _LAZY:
+        return backend_class(_LAZY[name])
     raise AttributeError(name)
 
 
 __all__ = [
+    "BACKENDS",
+    "backend_class",
+    "make_backend",
     "BackendError",
     "BackendTimeoutError",
     "BackendUnavailableError",

@@ -22,8 +22,6 @@ How a tool call is made reliable on a 135M-parameter model:
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,151 +30,17 @@ import numpy as np
 
 from ..models import DEFAULT_MODEL, get_model, model_path
 from .base import ChatBackend, ChatStream
-# loading lives in llama_loader (the one factory); these names stay importable from here
-from .llama_loader import DEFAULT_N_CTX, default_threads, load_llama, new_llama, unload_all  # noqa: F401
+from .grammar import schema_grammar_text, tool_call_grammar_text
+from .llama_loader import DEFAULT_N_CTX, default_threads, load_llama, new_llama
 from .llama_loader import llama_cpp_module as _llama_cpp
-from .toolcall_text import call_schema, parse_tool_calls
-from .types import BadRequestError, ChatRequest, Delta, ToolCall, Usage
-
-
-def schema_grammar_text(schema: dict) -> str:
-    """GBNF text for ``schema`` via llama-cpp-python's converter (its root rule is ``root``)."""
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    return json_schema_to_gbnf(json.dumps(schema), prop_order=["name", "arguments"])
-
-
-_LITERAL = re.compile(r'"(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]')
-_RULE = re.compile(r"^([A-Za-z0-9-]+) ::=", re.M)
-
-
-def _prefix_rules(grammar: str, prefix: str) -> str:
-    """Rename every rule of ``grammar`` to ``prefix + name`` so several grammars can be merged.
-
-    Names are replaced only outside string literals and character classes.
-    """
-    names = set(_RULE.findall(grammar))
-    word = re.compile(r"(?<![A-Za-z0-9-])(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")(?![A-Za-z0-9-])")
-    out, last = [], 0
-    for lit in _LITERAL.finditer(grammar):
-        out.append(word.sub(lambda m: prefix + m.group(1), grammar[last:lit.start()]))
-        out.append(lit.group(0))
-        last = lit.end()
-    out.append(word.sub(lambda m: prefix + m.group(1), grammar[last:]))
-    return "".join(out)
-
-
-def tool_call_grammar_text(tools: list[dict], *, allow_answer: bool, tagged: bool) -> str:
-    """GBNF that makes every tool call valid JSON matching its tool's schema.
-
-    ``tagged`` (templates with native tools, such as Qwen's): a call is
-    ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` and a plain answer
-    (when ``allow_answer``) may not begin with ``{`` or ``<``.
-
-    Otherwise the reply starts with a decision, as llama.cpp's
-    ``chatml-function-calling`` format does: ``message:`` then free text, or
-    ``functions.<name>:`` then that tool's arguments as JSON.
-    """
-    if tagged:
-        body = schema_grammar_text(call_schema(tools)).replace("root ::=", "call ::=", 1)
-        root = 'root ::= [ \\n]* "<tool_call>" [ \\n]* call [ \\n]* "</tool_call>"'
-        if allow_answer:
-            root += " | answer\nanswer ::= [^{<\\x00 \\t\\n] [^\\x00]*"
-        return root + "\n" + body
-    alternatives, bodies = [], []
-    for i, spec in enumerate(tools):
-        fn = spec["function"]
-        params = fn.get("parameters") or {"type": "object", "properties": {}}
-        bodies.append(_prefix_rules(schema_grammar_text(params), f"t{i}-"))
-        alternatives.append(f'"{CALL_PREFIX}{fn["name"]}:" [ \\n]* t{i}-root')
-    if allow_answer:
-        alternatives.insert(0, f'"{ANSWER_PREFIX}" [^\\x00]*')
-    return "root ::= " + " | ".join(alternatives) + "\n" + "\n".join(bodies)
-
-
-ANSWER_PREFIX = "message:"
-CALL_PREFIX = "functions."
-
-
-def parse_decision(text: str) -> tuple[str | None, list[ToolCall]]:
-    """Split a reply in the decision format into (answer text, tool calls)."""
-    stripped = text.lstrip()
-    if stripped.startswith(ANSWER_PREFIX):
-        return stripped[len(ANSWER_PREFIX):].strip(), []
-    calls = []
-    for n, match in enumerate(re.finditer(rf"{re.escape(CALL_PREFIX)}([A-Za-z0-9_.-]+):\s*", stripped)):
-        end = stripped.find(CALL_PREFIX, match.end())
-        args = stripped[match.end(): end if end != -1 else None].strip()
-        calls.append(ToolCall(f"call_{n + 1}", match.group(1), args or "{}"))
-    return (None if calls else text), calls
-
-
-TOOL_PREAMBLE = (
-    "You have access to the following functions:\n{tools}\n\n"
-    "Respond to the user with either a message or a function call.\n"
-    "To respond with a message, begin with 'message:'.\n"
-    "To call a function, begin with 'functions.<function_name>:' followed by its arguments as JSON.\n"
-    "When a function result is given, use it to answer the user."
-)
-
-
-def describe_tools(tools: list[dict]) -> str:
-    lines = []
-    for spec in tools:
-        fn = spec["function"]
-        params = json.dumps(fn.get("parameters", {}).get("properties", {}))
-        lines.append(f"- {fn['name']}: {fn.get('description', '').strip()} Arguments: {params}")
-    return "\n".join(lines)
+from .toolcall_text import parse_decision, parse_tool_calls, template_messages
+from .types import BadRequestError, ChatRequest, Delta, Usage
 
 
 def _log_softmax(logits) -> np.ndarray:
     x = np.asarray(logits, dtype=np.float64)
     x = x - x.max()
     return x - np.log(np.exp(x).sum())
-
-
-def _arguments_object(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def template_messages(request: ChatRequest, *, native_tools: bool) -> list[dict]:
-    """Messages in the shape a chat template understands: tool calls and results in the template's own
-    fields (``native_tools``) or, for a template without tools, as text under the course's tool preamble
-    (``functions.NAME:`` calls, results as user messages). The Foundry Local backend uses the text form."""
-    names = {}
-    out: list[dict] = []
-    for m in request.messages:
-        role = "system" if m["role"] == "developer" else m["role"]
-        if role == "assistant" and m.get("tool_calls"):
-            calls = [c["function"] for c in m["tool_calls"]]
-            for c in m["tool_calls"]:
-                names[c.get("id")] = c["function"]["name"]
-            if native_tools:
-                out.append({"role": "assistant", "content": m.get("content") or "", "tool_calls": [
-                    {"type": "function", "function": {"name": c["name"], "arguments": _arguments_object(c["arguments"])}}
-                    for c in calls
-                ]})
-            else:
-                text = "\n".join(f"{CALL_PREFIX}{c['name']}:\n{c['arguments']}" for c in calls)
-                out.append({"role": "assistant", "content": text})
-        elif role == "tool":
-            if native_tools:
-                out.append({"role": "tool", "content": m["content"] or ""})
-            else:
-                tool = names.get(m.get("tool_call_id"), m.get("name", "the tool"))
-                out.append({"role": "user", "content": f"Result of {tool}: {m['content']}"})
-        else:
-            out.append({"role": role, "content": m.get("content") or ""})
-    if request.tools_active and not native_tools:
-        preamble = TOOL_PREAMBLE.format(tools=describe_tools(request.tools))
-        if out and out[0]["role"] == "system":
-            out[0] = {"role": "system", "content": out[0]["content"] + "\n\n" + preamble}
-        else:
-            out.insert(0, {"role": "system", "content": preamble})
-    return out
 
 
 class LlamaCppBackend(ChatBackend):
@@ -467,42 +331,3 @@ class LlamaCppBackend(ChatBackend):
     def complete(self, prompt: str, *, max_tokens: int = 64, temperature: float = 0.0, seed: int | None = None):
         """Plain text completion (for base models such as gemma3-270m); returns a ChatResponse."""
         return self.complete_stream(prompt, max_tokens=max_tokens, temperature=temperature, seed=seed).collect()
-
-
-class LlamaCppEmbedder:
-    """Sentence embeddings from a registry model: llama.cpp's mean pooling of the last
-    hidden states, L2-normalised. A separate load of the file (``embedding=True``):
-    llama.cpp computes either logits or embeddings for a context, not both."""
-
-    def __init__(self, model: str = DEFAULT_MODEL, *, n_ctx: int = 512, n_threads: int | None = None):
-        llama_cpp = _llama_cpp()
-        self.model = model
-        self.path = model_path(model)
-        self.n_ctx = n_ctx
-        self.llm = new_llama(self.path, n_ctx=n_ctx, n_threads=n_threads, embedding=True,
-                             pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode(), add_bos=True, special=False))
-
-    def embed(self, texts: list[str], *, truncate: bool = True) -> tuple[list[list[float]], int]:
-        """One unit vector per text, and the number of tokens read.
-
-        A text longer than the context is cut to fit when ``truncate`` is set, and
-        refused otherwise (Ollama's ``/api/embed`` behaves the same way)."""
-        with self.llm._course_lock:
-            if not truncate:
-                for text in texts:
-                    n = self.count_tokens(text)
-                    if n > self.n_ctx:
-                        raise BadRequestError(
-                            f"an input of {n} tokens is longer than the context of {self.n_ctx}: "
-                            "shorten it, or allow truncation")
-            vectors, tokens = self.llm.embed(list(texts), normalize=True, truncate=True, return_count=True)
-        return vectors, tokens
-
-    def close(self) -> None:
-        if self.llm is not None:
-            with self.llm._course_lock:
-                self.llm.close()
-            self.llm = None

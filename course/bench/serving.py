@@ -96,7 +96,8 @@ def bench_serving(model: str = DEFAULT_MODEL, *, runs: int = 20, max_tokens: int
     import ollama
     import openai
 
-    from ..backends.llama_cpp import LlamaCppBackend, unload_all
+    from ..backends.llama_cpp import LlamaCppBackend
+    from ..backends.llama_loader import unload_all
 
     backend = LlamaCppBackend(model)
     backend.chat(PROMPT, temperature=0, max_tokens=max_tokens)  # warm up

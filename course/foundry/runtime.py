@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 
 from ..backends.base import ChatBackend
-from ..backends.llama_cpp import parse_decision, template_messages
+from ..backends.toolcall_text import parse_decision, template_messages
 from ..backends.types import BackendError, BadRequestError, ChatRequest, Delta, Usage
 from .prepare import cache_root, is_converted, model_id, onnx_folder
 

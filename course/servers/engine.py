@@ -82,7 +82,7 @@ Loader = Callable[[str, str, int], Loadable]  # (registry alias, kind, n_ctx) ->
 def default_loader(alias: str, kind: str, n_ctx: int) -> Loadable:
     """A private copy of the model (``shared=False``), so that unloading frees it."""
     if kind == "embed":
-        from ..backends.llama_cpp import LlamaCppEmbedder
+        from ..backends.llama_embed import LlamaCppEmbedder
 
         return LlamaCppEmbedder(alias, n_ctx=n_ctx)
     from ..backends.llama_cpp import LlamaCppBackend

@@ -2,7 +2,7 @@
 and what it does with a question no tool can answer."""
 
 from course.backends import ChatRequest, LlamaCppBackend
-from course.backends.llama_cpp import tool_call_grammar_text
+from course.backends.grammar import tool_call_grammar_text
 from course.tools.clock import get_current_time
 
 backend = LlamaCppBackend("smollm2-135m")
