@@ -50,10 +50,12 @@ def test_prepare_converts_once_and_registers_once(prepared, cache):
     first, second = prepared
     assert first["converted"] and first["registered_now"] and first["model_id"] == "smollm2-135m-generic-cpu:1"
     assert 50e6 < first["bytes"] < 150e6 and set(first["stages"]) == {"gguf to hf", "hf to onnx int4"}
-    folder = cache / "foundry" / "models" / "smollm2-135m-generic-cpu-1"
+    forms = cache / "forms" / "smollm2-135m"
+    folder = forms / "onnx-int4"
     assert first["folder"] == str(folder) and (folder / "genai_config.json").is_file()
     assert not second["converted"] and not second["registered_now"] and second["bytes"] == first["bytes"]
-    assert not (cache / "foundry" / "work" / "smollm2-135m").exists()  # the intermediate folders are gone
+    assert sorted(p.name for p in forms.iterdir()) == ["hf", "onnx-int4"]  # no work folders left behind
+    assert (forms / "hf" / "config.json").is_file()  # the hf form, kept for the runtimes that start from it
 
 
 def test_the_backend_chats_and_streams_with_exact_usage(backend):
@@ -85,14 +87,14 @@ def test_an_unprepared_model_says_how_to_prepare_it(prepared):
 
 
 def test_missing_tools_are_one_clear_line(tmp_path, monkeypatch):
-    import course.foundry.prepare as prep
+    import course.models.forms as forms
 
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))  # nothing converted here
-    monkeypatch.setattr(prep, "missing_tools", lambda: ["torch", "transformers"])
+    monkeypatch.setattr(forms, "missing_tools", lambda form: ["torch", "transformers"])
     result = CliRunner().invoke(cli, ["foundry", "prepare"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert 'needs torch, transformers: pip install -e ".[foundry-prepare]"' in " ".join(result.output.split())
-    assert not (tmp_path / "foundry" / "models").exists()
+    assert not (tmp_path / "forms").exists()
 
 
 def test_side_by_side_measures_both_runtimes_in_their_own_processes(prepared):
@@ -149,3 +151,13 @@ def test_the_graders_local_runtime_is_foundry_where_prepared_and_llama_cpp_elsew
     monkeypatch.setenv("COURSE_CACHE", str(Path(tempfile.mkdtemp())))  # nothing prepared there
     assert isinstance(fixtures.local_runtime(), LlamaCppBackend)
     fixtures._cache.pop("local_runtime")
+
+
+def test_the_forms_foundry_made_are_the_course_models_forms(prepared, cache):
+    """`course models prepare` finds the same folders lesson 06 made: one cache, one prepare path."""
+    runner = CliRunner()
+    for form, folder in (("hf", "hf"), ("onnx", "onnx-int4")):
+        out = runner.invoke(cli, ["models", "prepare", "smollm2-135m", "--form", form, "--json"])
+        assert out.exit_code == 0, out.output
+        data = json.loads(out.stdout)
+        assert not data["converted"] and data["folder"] == str(cache / "forms" / "smollm2-135m" / folder)

@@ -92,3 +92,16 @@ def test_chunks_are_joined_once_and_checked(tmp_path, monkeypatch):
     with pytest.raises(ModelFileError, match="pip install --force-reinstall chunk-a chunk-b"):
         model_path("joined")
     assert not path.exists(), "no half-written file may be left behind"
+
+
+def test_a_form_that_cannot_be_made_here_says_what_to_install(tmp_path, monkeypatch):
+    from course.models import forms
+
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    with pytest.raises(forms.PrepareError, match="unknown form 'safetensors'; the forms are gguf, hf, onnx"):
+        forms.prepare("smollm2-135m", "safetensors")
+    assert forms.prepare("smollm2-135m", "gguf").folder == forms.model_path("smollm2-135m")
+    monkeypatch.setattr(forms.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(forms.PrepareError, match=r'needs torch, transformers, gguf: pip install -e "\.\[foundry-prepare\]"'):
+        forms.prepare("smollm2-135m", "hf")
+    assert not (tmp_path / "forms").exists()  # nothing half made

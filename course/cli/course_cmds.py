@@ -20,12 +20,15 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:,.0f} MB"
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--verify", is_flag=True, help="join chunked models and check every sha256 now")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.pass_context
 @friendly_errors
-def models(verify: bool, as_json: bool) -> None:
+def models(ctx: click.Context, verify: bool, as_json: bool) -> None:
     """List the shipped models: alias, file, size, quantization, chat format, installed or not."""
+    if ctx.invoked_subcommand is not None:
+        return
     rows = []
     for entry in list_models():
         status = model_status(entry.alias, verify=verify)
@@ -47,6 +50,33 @@ def models(verify: bool, as_json: bool) -> None:
         table.add_row(r["alias"], r["file"], _mb(r["size_bytes"]), r["quantization"], r["parameters"],
                       r["chat_format"], installed)
     console.print(table)
+
+
+@models.command("prepare")
+@click.argument("alias", default=DEFAULT_MODEL)
+@click.option("--form", type=click.Choice(["hf", "onnx"]), required=True,
+              help="hf: a Hugging Face folder (float32); onnx: ONNX Runtime GenAI, int4 (made from hf)")
+@click.option("--force", is_flag=True, help="make it again even if an earlier run's folder is there")
+@click.option("--json", "as_json", is_flag=True, help="print only JSON")
+@friendly_errors
+def prepare_form(alias: str, form: str, force: bool, as_json: bool) -> None:
+    """Make another form of a shipped model from its GGUF file, once, into the course cache."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..models.forms import prepare
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                  transient=True, disable=as_json) as bar:
+        task = bar.add_task(f"preparing the {form} form of {alias}", total=1.0)
+        prepared = prepare(alias, form, force=force,
+                           progress=lambda stage, done: bar.update(task, completed=done, description=stage))
+    if as_json:
+        print_json(prepared.to_dict())
+        return
+    verb = f"made in {prepared.seconds:.0f} s" if prepared.converted else "already there (reused)"
+    console.print(f"{alias}, {form} form: {verb}; {prepared.bytes / 1e6:.0f} MB at {prepared.folder}", highlight=False)
+    for stage, seconds in prepared.stages.items():
+        console.print(f"  {stage}: {seconds:.1f} s", highlight=False)
 
 
 def _check(name: str, ok: bool, detail: str, fix: str = "", required: bool = True) -> dict:
