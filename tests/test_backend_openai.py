@@ -13,6 +13,7 @@ from course.backends import BackendUnavailableError, BadRequestError, OpenAIComp
 from course.models import model_path
 from course.tools import get_current_time
 
+from extras import require_extra
 from servers import free_port, llama_server_cmd, running
 
 pytestmark = pytest.mark.real_model
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.real_model
 
 @pytest.fixture(scope="module")
 def server():
-    pytest.importorskip("uvicorn", reason='llama.cpp\'s server needs the "server" extra')
+    require_extra("server")
     port = free_port()
     with running(llama_server_cmd(str(model_path("smollm2-135m")), port), f"http://127.0.0.1:{port}/v1/models"):
         yield f"http://127.0.0.1:{port}/v1"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("foundry_local_sdk")
-pytest.importorskip("onnxruntime_genai")
-pytest.importorskip("transformers")
+from extras import require_extra
+
+require_extra("foundry", "foundry-prepare")
 
 from course.cli.main import cli  # noqa: E402
 

@@ -10,7 +10,6 @@ round trip in ``test_nbgrader.py`` runs.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from course.exercises import load_course
+from extras import require_extra
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ROOT / "lessons"
@@ -131,8 +131,7 @@ def foundry_prepared():
 )
 def test_example_runs(example: Path, request):
     if needs_foundry(example):
-        if importlib.util.find_spec("foundry_local_sdk") is None:
-            pytest.skip('Foundry Local is not installed: pip install -e ".[foundry,foundry-prepare]"')
+        require_extra("foundry", "foundry-prepare")
         request.getfixturevalue("foundry_prepared")
     timeout = REAL_MODEL_TIMEOUT_S if uses_real_model(example) else FAKE_TIMEOUT_S
     proc = subprocess.run([sys.executable, str(example)], cwd=ROOT, capture_output=True, text=True,
@@ -168,8 +167,7 @@ def test_page_rules_catch_violations():
 
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
-    if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("material") is None:
-        pytest.skip('mkdocs-material is not installed: pip install -e ".[site]"')
+    require_extra("site")
     out = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(MKDOCS_CONFIG), "-d", str(out)],

@@ -21,8 +21,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
+from extras import require_extra
+
+require_extra("instructor")
+
+import nbformat  # noqa: E402  (with nbgrader, the instructor extra)
 from click.testing import CliRunner
 
 from course.cli.main import cli

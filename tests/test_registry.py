@@ -225,3 +225,16 @@ def test_no_backend_imports_another_backend():
                 base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
                 name = ".".join([*base, node.module or ""]) if node.level else node.module
                 assert name not in modules - {spec.module}, f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_a_missing_extra_skips_for_a_learner_and_fails_under_ci(monkeypatch):
+    import extras
+
+    monkeypatch.setattr(extras, "missing", lambda name: ["foundry_local_sdk"])
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r'needs the foundry extra \(foundry_local_sdk missing\): '
+                                                    r'pip install -e "\.\[foundry\]"'):
+        extras.require_extra("foundry")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="needs the foundry extra"):
+        extras.require_extra("foundry")

@@ -15,6 +15,7 @@ import pytest
 from course.exercises.generate import find_regions
 
 from conftest import ROOT
+from extras import require_extra
 
 
 def solution_snippets(course) -> list[str]:
@@ -75,7 +76,7 @@ def test_the_installed_package_holds_no_solutions_or_hidden_tests(course, wheel)
 
 
 def test_the_site_holds_no_solutions_or_hidden_tests(course, tmp_path):
-    pytest.importorskip("mkdocs")
+    require_extra("site")
     import os
 
     out = tmp_path / "site"
