@@ -30,6 +30,13 @@ def runs_option(default: int):
 max_tokens_option = click.option("--max-tokens", default=64, show_default=True)
 
 
+def generation_options(func):
+    """--model, --runs, --max-tokens and --json: the options of a benchmark that generates from a model."""
+    for option in (json_option, max_tokens_option, runs_option(5), model_option):
+        func = option(func)
+    return func
+
+
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def bench(ctx: click.Context) -> None:
@@ -39,10 +46,7 @@ def bench(ctx: click.Context) -> None:
 
 
 @bench.command()
-@model_option
-@runs_option(5)
-@max_tokens_option
-@json_option
+@generation_options
 @friendly_errors
 def generation(model: str = DEFAULT_MODEL, runs: int = 5, max_tokens: int = 64, as_json: bool = False) -> None:
     """Time to first token and tokens/s of the course backend beside raw llama-cpp-python (lesson 00)."""
@@ -127,10 +131,7 @@ def grading(submissions: int, lessons: tuple[str, ...], as_json: bool) -> None:
 
 
 @bench.command()
-@model_option
-@runs_option(5)
-@max_tokens_option
-@json_option
+@generation_options
 @friendly_errors
 def serving(model: str, runs: int, max_tokens: int, as_json: bool) -> None:
     """course serve's per-request overhead per protocol face, and throughput with 1, 2, 4 clients (lesson 07)."""

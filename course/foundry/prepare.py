@@ -31,7 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..models.forms import INSTALL_HINT, PREPARE_EXTRA, PrepareError, Progress, folder_size, form_path, is_prepared
+from ..models.forms import (INSTALL_HINT, PREPARE_EXTRA, PreparedForm, PrepareError, Progress, folder_size, form_path,
+                            is_prepared)
 from ..models.forms import missing_tools as _missing_tools
 from ..models.forms import prepare
 
@@ -53,19 +54,13 @@ def model_id(alias: str) -> str:
 
 
 @dataclass
-class Prepared:
-    alias: str
-    model_id: str
-    folder: Path  # the ONNX Runtime GenAI folder (genai_config.json, model.onnx ...)
-    bytes: int
-    converted: bool  # False when an earlier run's folder was reused
-    seconds: float
-    stages: dict[str, float]  # seconds per stage of this run
+class Prepared(PreparedForm):
+    """The model's ONNX form, with the id it has in Foundry Local's catalog."""
+
+    model_id: str = ""
 
     def to_dict(self) -> dict:
-        return {"alias": self.alias, "model_id": self.model_id, "folder": str(self.folder), "bytes": self.bytes,
-                "converted": self.converted, "seconds": round(self.seconds, 2),
-                "stages": {k: round(v, 2) for k, v in self.stages.items()}}
+        return {"model_id": self.model_id, **super().to_dict()}
 
 
 def missing_tools() -> list[str]:
@@ -85,4 +80,4 @@ def is_converted(alias: str) -> bool:
 def convert(alias: str, *, progress: Progress | None = None, force: bool = False) -> Prepared:
     """The model's ONNX form in the course cache (stages 1 and 2), or the folder of an earlier run."""
     form = prepare(alias, "onnx", progress=progress, force=force)
-    return Prepared(alias, model_id(alias), form.folder, form.bytes, form.converted, form.seconds, form.stages)
+    return Prepared(**vars(form), model_id=model_id(alias))
