@@ -84,7 +84,7 @@ def test_idle_models_are_unloaded_and_busy_ones_never():
     manager.chat("b", [{"role": "user", "content": "hi"}])
     clock.t = 61
     assert manager.reap() == ["a"] and made[0].closed and set(manager.loaded) == {"b"}
-    manager.loaded["b"].busy = 1  # in use: never unloaded, however idle
+    manager.loaded["b"].in_use = 1  # in use: never unloaded, however idle
     clock.t = 1000
     assert manager.reap() == [] and "b" in manager.loaded
 

@@ -21,15 +21,14 @@ manager runs on Foundry Local (:meth:`for_foundry`) and on fakes in tests.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..backends.types import BackendError
-from ..lifecycle import plan_evictions
-from ..observability import RequestWindow, resident_bytes
+from ..lifecycle import NoRoom, ResidentModels
+from ..observability import RequestWindow, resident_bytes, stopwatch
 
 PROBE = [{"role": "user", "content": "Reply with the word ok."}]
 
@@ -44,14 +43,6 @@ class Health:
     @property
     def ok(self) -> bool:
         return self.state in ("healthy", "slow")
-
-
-@dataclass
-class Loaded:
-    backend: Any
-    size: int
-    last_used: float
-    busy: int = 0
 
 
 @dataclass
@@ -70,10 +61,17 @@ class ModelManager:
         self.loader, self.prepared, self.size_of = loader, prepared, size_of
         self.idle_s, self.memory_budget, self.slow_s = idle_s, memory_budget, slow_s
         self._now = clock
-        self.loaded: dict[str, Loaded] = {}
         self.stats: dict[str, Stats] = {}
         self.events: list[str] = []
-        self._lock = threading.RLock()
+        self.residents = ResidentModels(
+            memory_budget=memory_budget, clock=clock,
+            on_load=lambda r: self.events.append(f"loaded {r.key}"),
+            on_unload=lambda r, why: self.events.append(f"unloaded {r.key} ({why})"))
+
+    @property
+    def loaded(self) -> dict:
+        """alias -> its :class:`~course.lifecycle.Resident` (backend, size, last use, requests in flight)."""
+        return self.residents.entries
 
     @classmethod
     def for_foundry(cls, **options) -> ModelManager:
@@ -86,69 +84,41 @@ class ModelManager:
     # -- lifecycle -------------------------------------------------------------
     def load(self, alias: str):
         """The loaded backend for ``alias``, loading it (and unloading LRU models over budget) if needed."""
-        with self._lock:
+        with self.residents.lock:
             if alias in self.loaded:
                 return self.loaded[alias].backend
             if not self.prepared(alias):
                 raise BackendError(f"{alias} is not prepared: run `course foundry prepare --model {alias}`")
-            size = self.size_of(alias)
-            if self.memory_budget is not None:
-                if size > self.memory_budget:
-                    raise BackendError(f"{alias} needs about {size} bytes, more than the whole budget "
-                                       f"({self.memory_budget}); raise the budget or use a smaller model")
-                victims, fits = plan_evictions(list(self.loaded), size, self.memory_budget,
-                                               size_of=lambda a: self.loaded[a].size,
-                                               busy=lambda a: self.loaded[a].busy > 0,
-                                               last_used=lambda a: self.loaded[a].last_used)
-                for victim in victims:
-                    self.unload(victim, reason="memory budget")
-                if not fits:
-                    raise BackendError(f"no room for {alias} within the budget: the loaded models are in use")
-            backend = self.loader(alias)
-            self.loaded[alias] = Loaded(backend, size, self._now())
-            self.events.append(f"loaded {alias}")
-            return backend
+            try:
+                resident, _ = self.residents.ensure(alias, lambda: self.loader(alias), size=self.size_of(alias),
+                                                    keep_alive_s=self.idle_s)
+            except NoRoom as exc:
+                if exc.whole:
+                    raise BackendError(f"{alias} needs about {exc.size} bytes, more than the whole budget "
+                                       f"({exc.budget}); raise the budget or use a smaller model") from None
+                raise BackendError(f"no room for {alias} within the budget: the loaded models are in use") from None
+            return resident.backend
 
     def unload(self, alias: str, *, reason: str = "asked") -> bool:
-        with self._lock:
-            entry = self.loaded.pop(alias, None)
-        if entry is None:
-            return False
-        close = getattr(entry.backend, "close", None)
-        if close:
-            close()
-        self.events.append(f"unloaded {alias} ({reason})")
-        return True
+        return self.residents.unload(alias, reason)
 
     def reap(self) -> list[str]:
         """Unload every model idle for ``idle_s`` or longer (none that is in use); returns their aliases."""
-        now = self._now()
-        with self._lock:
-            idle = [a for a, m in self.loaded.items() if m.busy == 0 and now - m.last_used >= self.idle_s]
-        for alias in idle:
-            self.unload(alias, reason="idle")
-        return idle
+        return self.residents.unload_idle()
 
     # -- use -------------------------------------------------------------------
     def chat(self, alias: str, messages: list[dict], **options):
         backend = self.load(alias)
-        with self._lock:
-            entry = self.loaded[alias]
-            entry.busy += 1
         stats = self.stats.setdefault(alias, Stats())
-        start = time.perf_counter()
-        try:
-            reply = backend.chat(messages, **options)
-        except Exception:
-            stats.errors += 1
-            raise
-        finally:
-            stats.requests += 1
-            stats.recent.add(time.perf_counter() - start)
-            with self._lock:
-                entry.busy -= 1
-                entry.last_used = self._now()
-        return reply
+        with self.residents.hold(self.loaded[alias]), stopwatch() as watch:
+            try:
+                return backend.chat(messages, **options)
+            except Exception:
+                stats.errors += 1
+                raise
+            finally:
+                stats.requests += 1
+                stats.recent.add(watch.seconds)
 
     # -- observation -----------------------------------------------------------
     def health(self, alias: str, *, probe: bool = True) -> Health:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from ..lifecycle import plan_evictions
+from ..lifecycle import NoRoom, Resident, ResidentModels
 from ..models import ModelEntry, ModelNotInstalledError, UnknownModelError, get_model, list_models, model_status
 
 DEFAULT_KEEP_ALIVE_S = 300.0  # Ollama's default: five minutes after the last request
@@ -171,14 +171,13 @@ class Derived:
     created: float = field(default_factory=time.time)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Loaded:
-    """One loaded model, as ``/api/ps`` shows it."""
+    """One loaded model, as ``/api/ps`` shows it (a snapshot of the engine's resident model)."""
 
     alias: str
     kind: str  # "chat" | "embed"
     n_ctx: int
-    backend: Any
     size_bytes: int
     load_s: float
     last_used: float
@@ -188,6 +187,12 @@ class Loaded:
     @property
     def expires(self) -> float:
         return self.last_used + self.keep_alive_s
+
+    @classmethod
+    def of(cls, resident: Resident) -> Loaded:
+        alias, kind, n_ctx = resident.key
+        return cls(alias, kind, n_ctx, resident.size, resident.load_s, resident.last_used, resident.keep_alive_s,
+                   resident.in_use)
 
 
 @dataclass
@@ -225,10 +230,14 @@ class Engine:
         self._estimate = estimate
         self.clock = clock
         self.queue = FairQueue()
-        self._lock = threading.RLock()
-        self._loaded: dict[tuple[str, str, int], Loaded] = {}
         self.derived: dict[str, Derived] = {}
         self.events: list[str] = []  # "load smollm2-135m", "unload ... (idle)", for tests and the log
+        # keyed by (alias, kind, n_ctx): one model file may be loaded for chat and for embeddings
+        self.residents = ResidentModels(
+            memory_budget=memory_budget, clock=clock,
+            on_load=lambda r: self.events.append(f"load {r.key[0]} ({r.key[1]}, n_ctx {r.key[2]}, "
+                                                 f"{r.size / 2**20:.0f} MiB)"),
+            on_unload=lambda r, why: self.events.append(f"unload {r.key[0]} ({r.key[1]}, {why})"))
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, args=(reap_every_s,), daemon=True,
                                         name="course-serve-reaper")
@@ -275,18 +284,14 @@ class Engine:
                              f"'{entry.alias}' was trained for: ask for at most that")
         with self.queue.turn():
             slot, load_s = self._ensure_loaded(entry.alias, kind, ctx)
-            with self._lock:
-                slot.in_use += 1
             try:
-                yield Lease(slot.backend, entry, derived, load_s)
+                with self.residents.hold(slot):
+                    yield Lease(slot.backend, entry, derived, load_s)
             finally:
-                with self._lock:
-                    slot.in_use -= 1
-                    slot.last_used = self.clock()
-                    if keep_alive is not None:
-                        slot.keep_alive_s = keep_alive
-                    if slot.keep_alive_s == 0:
-                        self._unload((slot.alias, slot.kind, slot.n_ctx), "keep_alive 0")
+                if keep_alive is not None:
+                    slot.keep_alive_s = keep_alive
+                if slot.keep_alive_s == 0:
+                    self.residents.unload(slot.key, "keep_alive 0")
 
     def load(self, name: str, *, kind: str = "chat", n_ctx: int | None = None,
              keep_alive: float | None = None) -> float:
@@ -294,65 +299,38 @@ class Engine:
         with self.use(name, kind=kind, n_ctx=n_ctx, keep_alive=keep_alive) as lease:
             return lease.load_s
 
-    def _ensure_loaded(self, alias: str, kind: str, n_ctx: int) -> tuple[Loaded, float]:
+    def _ensure_loaded(self, alias: str, kind: str, n_ctx: int) -> tuple[Resident, float]:
         key = (alias, kind, n_ctx)
-        with self._lock:
-            if key in self._loaded:
-                return self._loaded[key], 0.0
-            size = self._estimate(alias, kind, n_ctx)
-            self._make_room(size, alias)
-        start = time.perf_counter()
-        backend = self._loader(alias, kind, n_ctx)
-        load_s = time.perf_counter() - start
-        slot = Loaded(alias, kind, n_ctx, backend, size, load_s, self.clock(), self.keep_alive_s)
-        with self._lock:
-            self._loaded[key] = slot
-            self.events.append(f"load {alias} ({kind}, n_ctx {n_ctx}, {size / 2**20:.0f} MiB)")
-        return slot, load_s
-
-    def _make_room(self, size: int, alias: str) -> None:
-        """Unload idle models, least recently used first, until ``size`` more bytes fit the budget."""
-        if self.memory_budget is None:
-            return
-        if size > self.memory_budget:
-            raise OverBudget(
-                f"model '{alias}' needs about {size / 2**20:.0f} MiB, more than the memory budget of "
-                f"{self.memory_budget / 2**20:.0f} MiB: raise --memory-budget, or ask for a smaller num_ctx")
-        victims, fits = plan_evictions(list(self._loaded.values()), size, self.memory_budget,
-                                       size_of=lambda s: s.size_bytes, busy=lambda s: s.in_use > 0,
-                                       last_used=lambda s: s.last_used)
-        for victim in victims:
-            self._unload((victim.alias, victim.kind, victim.n_ctx), "memory budget")
-        if not fits:
-            raise OverBudget(
-                f"model '{alias}' needs about {size / 2**20:.0f} MiB and the models in use hold "
-                f"{self.resident_bytes() / 2**20:.0f} of the {self.memory_budget / 2**20:.0f} MiB budget: "
-                "retry when they finish")
-
-    def _unload(self, key: tuple[str, str, int], why: str) -> None:
-        with self._lock:
-            slot = self._loaded.pop(key, None)
-            if slot is None:
-                return
-            self.events.append(f"unload {key[0]} ({key[1]}, {why})")
-        slot.backend.close()
+        with self.residents.lock:
+            if key in self.residents.entries:
+                return self.residents.entries[key], 0.0
+        size = self._estimate(alias, kind, n_ctx)
+        try:
+            return self.residents.ensure(key, lambda: self._loader(alias, kind, n_ctx), size=size,
+                                         keep_alive_s=self.keep_alive_s)
+        except NoRoom as exc:
+            need, budget = f"{exc.size / 2**20:.0f}", f"{exc.budget / 2**20:.0f}"
+            if exc.whole:
+                raise OverBudget(f"model '{alias}' needs about {need} MiB, more than the memory budget of "
+                                 f"{budget} MiB: raise --memory-budget, or ask for a smaller num_ctx") from None
+            raise OverBudget(f"model '{alias}' needs about {need} MiB and the models in use hold "
+                             f"{exc.held / 2**20:.0f} of the {budget} MiB budget: retry when they finish") from None
 
     def unload(self, name: str) -> bool:
         """Unload every idle copy of ``name`` now; True if something was unloaded."""
         entry, _ = self.resolve(name)
-        with self._lock:
-            keys = [k for k, s in self._loaded.items() if k[0] == entry.alias and s.in_use == 0]
+        with self.residents.lock:
+            keys = [k for k, r in self.residents.entries.items() if k[0] == entry.alias and r.in_use == 0]
         for key in keys:
-            self._unload(key, "asked")
+            self.residents.unload(key, "asked")
         return bool(keys)
 
     def resident_bytes(self) -> int:
-        with self._lock:
-            return sum(s.size_bytes for s in self._loaded.values())
+        return self.residents.resident_bytes()
 
     def loaded(self) -> list[Loaded]:
-        with self._lock:
-            return sorted(self._loaded.values(), key=lambda s: -s.last_used)
+        with self.residents.lock:
+            return sorted((Loaded.of(r) for r in self.residents.entries.values()), key=lambda s: -s.last_used)
 
     def expires_at(self, slot: Loaded) -> str:
         """When ``slot`` will be unloaded, as an RFC 3339 time (far future for "never")."""
@@ -363,12 +341,7 @@ class Engine:
 
     def unload_idle(self) -> list[str]:
         """Unload the models whose keep-alive has run out; returns their names."""
-        now = self.clock()
-        with self._lock:
-            keys = [k for k, s in self._loaded.items() if s.in_use == 0 and s.expires <= now]
-        for key in keys:
-            self._unload(key, "idle")
-        return [k[0] for k in keys]
+        return [key[0] for key in self.residents.unload_idle()]
 
     def _reap_loop(self, every: float) -> None:
         while not self._stop.wait(every):
@@ -380,10 +353,7 @@ class Engine:
     def close(self) -> None:
         self._stop.set()
         self._reaper.join(timeout=5)
-        with self._lock:
-            keys = list(self._loaded)
-        for key in keys:
-            self._unload(key, "server stopped")
+        self.residents.close("server stopped")
 
 
 __all__ = [
