@@ -1,4 +1,8 @@
-"""Shared fixtures of the library's tests."""
+"""Shared fixtures of the library's tests, and the one place the ``real_model`` marker is set.
+
+A test runs a real model (and is marked ``real_model``, so ``-m "not real_model"`` leaves it out) when it
+lives in ``tests/integration/`` or takes one of :data:`REAL_MODEL_FIXTURES`; nothing marks it by hand.
+"""
 
 import shutil
 from pathlib import Path
@@ -13,6 +17,25 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def course():
     return load_course(ROOT)
+
+
+# Fixtures that hand a test a real model, a real model's file or a server running one.
+REAL_MODEL_FIXTURES = frozenset({"smollm2", "model_file", "course_server", "local_runtime"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        in_integration = Path(str(item.fspath)).parent.name == "integration"
+        if in_integration or REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.real_model)
+
+
+@pytest.fixture(scope="session")
+def model_file():
+    """The path of a shipped model by alias (``model_file("smollm2-135m")``), for tests that run llama.cpp on it."""
+    from course.models import model_path
+
+    return model_path
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 Each check takes the parsed course and returns its problems, one message each,
 saying what is wrong and what to do; an empty list is a pass. The test suite
-runs the same checks (``tests/invariants/test_registry.py``).
+runs the same checks (``tests/course/test_registry.py``).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ fifth bit of weight ``i`` in bit ``i`` of a little-endian 32-bit word.
 
 Every function here is vectorized over all blocks at once and is bit-exact
 with ``gguf.quants`` (the reference that llama.cpp's own Python tools use),
-which ``tests/test_quant_blocks.py`` checks with hypothesis. The arithmetic is
+which ``tests/unit/test_quant_blocks.py`` checks with hypothesis. The arithmetic is
 done in float32 in the same order as llama.cpp's C reference, because a
 different order changes the last bit of a scale and with it the bytes.
 """

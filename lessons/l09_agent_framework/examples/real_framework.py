@@ -117,7 +117,7 @@ print("the audit log:")
 for e in audit.entries():
     print(f"  {e.user:4} {e.role:7} {e.tool:12} {e.arguments:18} {e.decision:7} {e.outcome:7} {e.detail}")
 
-# what the lesson claims, checked every time the example runs (tests/test_lessons.py runs it)
+# what the lesson claims, checked every time the example runs (tests/course/test_lessons.py runs it)
 decisions = [(e.user, e.decision) for e in audit.entries()]
 assert ("ana", "allowed") in decisions and ("bo", "denied") in decisions, decisions
 assert all(e.tool == "get_weather" for e in audit.entries())

@@ -144,7 +144,6 @@ def test_slm_policy_rejects_what_the_grammar_should_have_stopped(reply, match):
         run_slm_policy(ScriptedBackend([Reply(reply)]), world)
 
 
-@pytest.mark.real_model
 @pytest.mark.parametrize("seed", [0, 5])
 def test_smollm2_policy_only_makes_legal_moves_and_the_episode_ends(smollm2, seed):
     world = RouteWorld.random(seed, width=5, height=5, closed_doors=1)

@@ -21,8 +21,6 @@ from pydantic import BaseModel
 from course.models import model_status
 from course.servers import CourseServer
 
-pytestmark = pytest.mark.real_model
-
 MODEL = "smollm2-135m"
 QWEN = "qwen2.5-coder-0.5b"
 HAVE_QWEN = model_status(QWEN).installed

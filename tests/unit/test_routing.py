@@ -54,7 +54,6 @@ def test_normalise_is_a_distribution_in_the_same_order(logprobs):
     assert probs[best] == max(probs.values())
 
 
-@pytest.mark.real_model
 def test_label_probabilities_from_the_real_model(smollm2):
     instruction = "Answer with one word: yes or no."
     sure = classify(smollm2, instruction, "Is Paris in France?", ["yes", "no"])
@@ -131,12 +130,12 @@ def test_the_budget_stops_escalation():
     assert [router.run(t.prompt).reason for t in tasks] == ["over budget", "over budget"]
 
 
-@pytest.mark.real_model
-def test_routing_bench_runs_the_four_ways_on_real_models():
+def test_routing_bench_runs_the_four_ways_on_real_models(model_file):
     from course.routing.bench import bench_routing
 
     tasks = [t for t in load_tasks() if t.id in ("capital", "add", "train", "essay")]
     result = bench_routing(tasks=tasks, max_tokens=24)
+    assert model_file(result.router_model).is_file() and model_file(result.local_model).is_file()
     local, routed, cloud = (result.runs[k] for k in ("all local", "routed", "all cloud"))
     assert local.local_share == 1.0 and cloud.local_share == 0.0 and 0.0 <= routed.local_share <= 1.0
     assert cloud.checked == local.checked == 3 and cloud.correct == 3  # the fake cloud knows every answer

@@ -21,7 +21,7 @@ import pytest
 from course.exercises import load_course
 from extras import require_extra
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ROOT / "lessons"
 MKDOCS_CONFIG = ROOT / "site" / "mkdocs.yml"
 PAGES = sorted(LESSONS.rglob("*.md"))

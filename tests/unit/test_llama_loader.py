@@ -23,9 +23,8 @@ from course.backends.llama_loader import (AMX_FLAGS, EXTRA_BUFTS_ENV, cpu_flags,
                                           extra_bufts_decision, llama_has_amx, new_llama, parse_override)
 from course.backends.types import BackendUnavailableError
 from course.formats.memory import llama_cpp_report
-from course.models import model_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAPPHIRE_RAPIDS = "fpu vme sse4_2 avx512f avx512_vnni amx_bf16 avx512_fp16 amx_tile amx_int8 arch_lbr".split()
 ZEN4 = "fpu vme sse4_2 avx2 avx512f avx512_vnni avx512_bf16".split()
 
@@ -152,9 +151,8 @@ def test_the_patch_is_gone_after_a_load_even_a_failed_one(tmp_path):
 
 # --- real models: the decision reaches llama.cpp ------------------------------------------------
 
-@pytest.mark.real_model
-def test_a_loaded_model_carries_this_machines_decision():
-    llm = new_llama(model_path("smollm2-135m"), n_ctx=256)
+def test_a_loaded_model_carries_this_machines_decision(model_file):
+    llm = new_llama(model_file("smollm2-135m"), n_ctx=256)
     try:
         assert bool(llm.model_params.use_extra_bufts) is extra_bufts_decision().use_extra_bufts
         # a batch of several tokens: where the AMX path crashed
@@ -163,15 +161,14 @@ def test_a_loaded_model_carries_this_machines_decision():
         llm.close()
 
 
-@pytest.mark.real_model
 @pytest.mark.parametrize("choice", ["off", "on"])
-def test_the_override_reaches_llama_cpp_in_a_child(monkeypatch, choice):
+def test_the_override_reaches_llama_cpp_in_a_child(model_file, monkeypatch, choice):
     """Gemma's Q4_K weights are repacked (or put in AMX tiles) when extra buffer types are on, never when off.
 
     Loading allocates but does not compute, so forcing them on is safe even where AMX would crash.
     """
     monkeypatch.setenv(EXTRA_BUFTS_ENV, choice)
-    report = llama_cpp_report(model_path("gemma3-270m"), 256)
+    report = llama_cpp_report(model_file("gemma3-270m"), 256)
     extra = {k: v for k, v in report["model_buffers"].items() if k != "CPU_Mapped"}
     if choice == "off":
         assert extra == {} and report["weights_extra"] == 0

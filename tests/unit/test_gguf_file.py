@@ -27,8 +27,8 @@ def header_bytes():
 
 
 @pytest.mark.parametrize("alias", MODELS)
-def test_reader_agrees_with_gguf_reader(alias):
-    path = model_path(alias)
+def test_reader_agrees_with_gguf_reader(model_file, alias):
+    path = model_file(alias)
     mine, ref = read_gguf(path), GGUFReader(path)
     assert mine.data_offset == ref.data_offset
     assert [(t.name, t.shape, t.type_id, mine.data_offset + t.offset) for t in mine.tensors] == [

@@ -243,7 +243,6 @@ def test_edge_cloud_degrades_on_failure_and_timeout_and_trips_the_breaker():
     assert [r.route for r in backend.log] == ["cloud", "local", "local", "local", "cloud"]
 
 
-@pytest.mark.real_model
 def test_killing_the_cloud_mid_conversation_loses_nothing(tmp_path, smollm2):
     """The issue's check: a real OpenAI-compatible cloud (course serve) dies between turns."""
     from course.backends.openai_compat import OpenAICompatBackend

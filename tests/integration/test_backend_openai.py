@@ -16,8 +16,6 @@ from course.tools import get_current_time
 from extras import require_extra
 from servers import free_port, llama_server_cmd, running
 
-pytestmark = pytest.mark.real_model
-
 
 @pytest.fixture(scope="module")
 def server():

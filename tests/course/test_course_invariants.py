@@ -10,7 +10,7 @@ from course.exercises.generate import CourseError, find_regions, out_of_sync, st
 from course.grading import grade_lesson
 from course.grading.supervisor import Limits
 
-LESSONS = [lesson.slug for lesson in load_course(Path(__file__).resolve().parents[1]).lessons]  # the ready ones
+LESSONS = [lesson.slug for lesson in load_course(Path(__file__).resolve().parents[2]).lessons]  # the ready ones
 
 
 @pytest.mark.parametrize("slug", LESSONS)

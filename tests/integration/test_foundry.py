@@ -17,8 +17,6 @@ require_extra("foundry", "foundry-prepare")
 
 from course.cli.main import cli  # noqa: E402
 
-pytestmark = pytest.mark.real_model
-
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
