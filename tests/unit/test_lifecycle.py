@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from course.backends import FakeClock
 from course.lifecycle import NoRoom, ResidentModels
 
 
@@ -17,16 +18,8 @@ class Model:
         self.closed = True
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_load_hold_idle_and_budget():
-    clock, log = Clock(), []
+    clock, log = FakeClock(), []
     models = ResidentModels(memory_budget=250, clock=clock, on_load=lambda r: log.append(f"load {r.key}"),
                             on_unload=lambda r, why: log.append(f"unload {r.key} ({why})"))
     a, load_s = models.ensure("a", lambda: Model("a"), size=100, keep_alive_s=60)

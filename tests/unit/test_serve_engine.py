@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from course.backends import FakeClock
 from course.net import free_port
 from course.servers import Engine, FairQueue, parse_keep_alive
 from course.servers.engine import OverBudget
@@ -30,16 +31,8 @@ class FakeModel:
         self.closed = True
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-def make_engine(**kw) -> tuple[Engine, Clock, list[FakeModel]]:
-    clock = Clock()
+def make_engine(**kw) -> tuple[Engine, FakeClock, list[FakeModel]]:
+    clock = FakeClock(1000.0)
     made: list[FakeModel] = []
 
     def loader(alias, kind, n_ctx):
