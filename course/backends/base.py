@@ -45,6 +45,11 @@ def tool_specs(tools: Sequence[Any] | None) -> list[dict]:
             raise BadRequestError(
                 f"tool name {name!r:.70} is not valid: use 1 to 64 letters, digits, underscores or dashes "
                 "(OpenAI's rule for function names)")
+        parameters = spec["function"].get("parameters")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise BadRequestError(
+                f"tool {name}: parameters must be a JSON schema object such as "
+                f'{{"type": "object", "properties": {{...}}}}, got a JSON {type(parameters).__name__}')
         specs.append(spec)
     return specs
 

@@ -28,7 +28,12 @@ class LlamaCppEmbedder:
         """One unit vector per text, and the number of tokens read.
 
         A text longer than the context is cut to fit when ``truncate`` is set, and
-        refused otherwise (Ollama's ``/api/embed`` behaves the same way)."""
+        refused otherwise (Ollama's ``/api/embed`` behaves the same way). A text with no tokens at all (the
+        empty string: SmolLM2 adds no start token) is refused: llama.cpp cannot embed nothing, and asking it
+        to corrupts its memory."""
+        for i, text in enumerate(texts):
+            if self.count_tokens(text) == 0:
+                raise BadRequestError(f"input {i} is empty: every text to embed needs at least one token")
         with self.llm._course_lock:
             if not truncate:
                 for text in texts:

@@ -99,6 +99,7 @@ def estimate_bytes(alias: str, kind: str, n_ctx: int) -> int:
     return int(predict_memory(ModelShape.from_gguf(model_path(alias)), n_ctx).total)
 
 
+KEEP_ALIVE_FOREVER_S = 100 * 365.25 * 24 * 3600  # longer than this is "forever": a date that far off overflows
 _UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
@@ -106,7 +107,8 @@ def parse_keep_alive(value: Any) -> float | None:
     """Ollama's ``keep_alive``: seconds (a number), or a duration such as ``"5m"``, ``"1h30m"``.
 
     Returns seconds; ``None`` for "use the default"; ``math.inf`` for a negative
-    value (keep loaded forever); ``0`` unloads right after the request.
+    value (keep loaded forever) and for more than :data:`KEEP_ALIVE_FOREVER_S`
+    (a century: ``1e300`` means forever too); ``0`` unloads right after the request.
     """
     if value is None or value == "":
         return None
@@ -128,7 +130,7 @@ def parse_keep_alive(value: Any) -> float | None:
         raise ValueError(f"keep_alive must be a number of seconds or a duration like '5m', got {value!r}")
     if math.isnan(seconds):
         raise ValueError("keep_alive is NaN")
-    return math.inf if seconds < 0 else seconds
+    return math.inf if seconds < 0 or seconds > KEEP_ALIVE_FOREVER_S else seconds
 
 
 class FairQueue:

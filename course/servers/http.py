@@ -61,6 +61,8 @@ class Request:
         except json.JSONDecodeError as exc:
             raise HTTPError(400, f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
                                  f"column {exc.colno}") from None
+        except RecursionError:
+            raise HTTPError(400, "the request body nests arrays or objects too deeply") from None
         if not isinstance(data, dict):
             raise HTTPError(400, f"the request body must be a JSON object, got a JSON {type(data).__name__}")
         return data
@@ -138,6 +140,8 @@ class CourseHTTPServer(ThreadingHTTPServer):
         self.faces = faces
         self.settings = settings
         self.slots = threading.BoundedSemaphore(settings.max_connections)
+        if ":" in address[0]:  # an IPv6 address such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
     def face_for(self, path: str) -> Face:

@@ -95,8 +95,9 @@ def build_face(engine: Engine) -> Face:
 
     @face.route("GET", "/health")
     def health(request: Request) -> Response:
-        return Response(body={"status": "ok", "loaded": [s.alias for s in engine.loaded()],
-                              "waiting": engine.queue.waiting})
+        # a liveness probe, answered without a key: it says the server is alive and nothing else
+        # (which models are loaded is /api/ps's business, behind the key)
+        return Response(body={"status": "ok"})
 
     @face.route("GET", "/api/version")
     def version(request: Request) -> Response:

@@ -44,6 +44,9 @@ class CourseServer:
             raise ExposureError(
                 f"refusing to listen on {host}: other machines could reach the models. "
                 "Pass --allow-remote (and an --api-key) if that is what you want")
+        if api_key is not None and not api_key.strip():
+            raise ExposureError("an empty API key would let every request in: give a key, or leave --api-key "
+                                "(and COURSE_API_KEY) out to serve without one")
         self.engine = engine or Engine(models, n_ctx=n_ctx, keep_alive_s=keep_alive_s, memory_budget=memory_budget)
         settings = ServerSettings(api_key=api_key, log=log, record=record)
         if max_body:

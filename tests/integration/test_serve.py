@@ -162,6 +162,9 @@ def test_embeddings_through_the_openai_client_are_unit_vectors(oai):
      400, "function.name"),
     ({"model": MODEL, "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
      400, "text content parts"),
+    # these were 500s (issue 18): parameters that are not a schema object
+    ({"model": MODEL, "messages": QUESTION, "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": ["city"]}}]}, 400, "parameters must be a JSON schema"),
 ])
 def test_bad_chat_requests_get_a_4xx_in_openais_shape(server, body, status, words):
     r = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=60)
@@ -453,3 +456,30 @@ def test_binding_beyond_loopback_needs_a_flag():
 
     with pytest.raises(ExposureError, match="--allow-remote"):
         CourseServer(host="0.0.0.0", port=0, models=[MODEL])
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/v1/embeddings", {"model": MODEL, "input": ""}),
+    ("/v1/embeddings", {"model": MODEL, "input": ["x", ""]}),
+    ("/api/embed", {"model": MODEL, "input": ""}),
+    ("/api/embeddings", {"model": MODEL, "prompt": ""}),
+])
+def test_an_empty_text_to_embed_is_a_400_and_the_server_lives_on(server, path, body):
+    """Embedding nothing made llama.cpp corrupt its heap and the server abort (issue 18)."""
+    r = httpx.post(server.url + path, json=body, timeout=60)
+    assert r.status_code == 400 and "is empty" in r.text, r.text
+    assert httpx.post(server.url + "/api/embed", json={"model": MODEL, "input": "still here"},
+                      timeout=60).status_code == 200
+
+
+def test_deep_nesting_and_an_endless_keep_alive_are_not_500s(server):
+    """100k nested arrays made the JSON parser recurse out of its stack; keep_alive 1e300 broke /api/ps."""
+    deep = b'{"model": "smollm2-135m", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    r = httpx.post(server.url + "/v1/chat/completions", content=deep, headers={"content-type": "application/json"},
+                   timeout=60)
+    assert r.status_code == 400 and "too deeply" in r.text
+    r = httpx.post(server.url + "/api/generate", json={"model": MODEL, "keep_alive": 1e300}, timeout=60)
+    assert r.status_code == 200, r.text
+    ps = httpx.get(server.url + "/api/ps", timeout=60)
+    assert ps.status_code == 200 and any(m["model"] == f"{MODEL}:latest" for m in ps.json()["models"])
+    httpx.post(server.url + "/api/generate", json={"model": MODEL, "keep_alive": 0}, timeout=60)

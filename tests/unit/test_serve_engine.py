@@ -135,6 +135,7 @@ def test_the_queue_serves_in_arrival_order():
 @pytest.mark.parametrize("value,seconds", [
     (None, None), ("", None), (0, 0.0), ("0", 0.0), (30, 30.0), ("30s", 30.0), ("5m", 300.0), ("1h30m", 5400.0),
     ("1.5h", 5400.0), ("250ms", 0.25), (-1, math.inf), ("-1", math.inf), ("-1m", math.inf),
+    (1e300, math.inf), ("100000000000h", math.inf), (float("inf"), math.inf),
 ])
 def test_keep_alive_reads_ollamas_forms(value, seconds):
     assert parse_keep_alive(value) == seconds
@@ -190,3 +191,25 @@ def test_cli_serves_until_stopped_and_warns_when_public():
     err = " ".join(err.split())  # rich wraps long lines
     assert "warning" in err and "no --api-key" in err
     assert f"127.0.0.1:{port}" in out or f"0.0.0.0:{port}" in out
+
+
+def test_ipv6_loopback_is_served_and_health_says_only_alive():
+    import httpx
+
+    from course.servers import CourseServer
+
+    with CourseServer(host="::1", port=0, models=["smollm2-135m"], api_key="k") as server:
+        assert server.url.startswith("http://[::1]:")
+        health = httpx.get(server.url + "/health", timeout=30)  # no key: a liveness probe
+        assert health.status_code == 200 and health.json() == {"status": "ok"}
+        assert httpx.get(server.url + "/api/ps", timeout=30).status_code == 401  # what is loaded needs the key
+
+
+def test_an_empty_api_key_is_refused():
+    from course.servers import CourseServer, ExposureError
+
+    with pytest.raises(ExposureError, match="empty API key would let every request in"):
+        CourseServer(port=0, api_key="")
+    proc = subprocess.run([sys.executable, "-m", "course", "serve", "--port", "0", "--api-key", ""],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "empty API key" in proc.stderr
