@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from .stops import StopMatcher, check_stop
 from .types import (
     BadRequestError,
     ChatChunk,
@@ -182,6 +183,9 @@ class ChatBackend(ABC):
 
     name: str = "backend"
     model: str = ""
+    # True when _generate ends the reply at request.stop itself (and so stops generating there); otherwise
+    # the base class cuts the text at the first stop sequence
+    native_stop: bool = False
 
     def __init__(self, *, clock: Clock | None = None):
         self.clock: Clock = clock or time.perf_counter
@@ -204,6 +208,7 @@ class ChatBackend(ABC):
         temperature: float = 0.0,
         seed: int | None = None,
         max_tokens: int = 256,
+        stop: str | Sequence[str] | None = None,
     ) -> ChatStream:
         """Stream a reply. Arguments follow OpenAI's chat completions API."""
         specs = tool_specs(tools)
@@ -221,6 +226,7 @@ class ChatBackend(ABC):
             temperature=float(temperature),
             seed=seed,
             max_tokens=max_tokens,
+            stop=check_stop(stop),
         )
         return ChatStream(self._chunks(request))
 
@@ -237,6 +243,7 @@ class ChatBackend(ABC):
         usage: Usage | None = None
         tokens = 0
         finish = None
+        stops = StopMatcher([] if self.native_stop else request.stop)
         for delta in deltas if deltas is not None else self._generate(request):
             if (delta.content or delta.tool_calls or delta.tokens) and first is None:
                 first = self.clock()
@@ -244,9 +251,16 @@ class ChatBackend(ABC):
             calls.extend(delta.tool_calls)
             usage = delta.usage or usage
             finish = delta.finish_reason or finish
-            if delta.content:
-                text.append(delta.content)
-                yield ChatChunk(content=delta.content)
+            shown = stops.feed(delta.content) if delta.content else ""
+            if shown:
+                text.append(shown)
+                yield ChatChunk(content=shown)
+        rest = stops.flush()
+        if rest:
+            text.append(rest)
+            yield ChatChunk(content=rest)
+        if stops.hit:
+            finish = "stop"
         end = self.clock()
         content = "".join(text)
         if usage is None:

@@ -33,6 +33,7 @@ from .base import ChatBackend, ChatStream
 from .grammar import schema_grammar_text, tool_call_grammar_text
 from .llama_loader import DEFAULT_N_CTX, default_threads, load_llama, new_llama
 from .llama_loader import llama_cpp_module as _llama_cpp
+from .stops import StopMatcher, check_stop
 from .toolcall_text import parse_decision, parse_tool_calls, template_messages
 from .types import BadRequestError, ChatRequest, Delta, Usage
 
@@ -47,6 +48,7 @@ class LlamaCppBackend(ChatBackend):
     """A registry model (or any GGUF file) run in this process by llama.cpp."""
 
     name = "llama.cpp"
+    native_stop = True
 
     def __init__(
         self,
@@ -271,21 +273,34 @@ class LlamaCppBackend(ChatBackend):
             kwargs["seed"] = request.seed
         text = []
         finish = "stop"
+        stops = StopMatcher(request.stop)  # here, not in llama-cpp-python: the count of sampled tokens stays exact
         with self.llm._course_lock:
             self.llm.reset()
             before = 0
-            for chunk in self.llm.create_completion(**kwargs):
-                choice = chunk["choices"][0]
-                piece = choice.get("text") or ""
-                new_tokens, before = sampled[0] - before, sampled[0]
-                if piece:
-                    text.append(piece)
-                    if not parse_calls:
+            completion = self.llm.create_completion(**kwargs)
+            try:
+                for chunk in completion:
+                    choice = chunk["choices"][0]
+                    piece = stops.feed(choice.get("text") or "")
+                    new_tokens, before = sampled[0] - before, sampled[0]
+                    if piece:
+                        text.append(piece)
+                    if piece and not parse_calls:
                         yield Delta(content=piece, tokens=new_tokens)
-                    else:
+                    elif new_tokens:
                         yield Delta(tokens=new_tokens)  # calls are only known once complete
-                if choice.get("finish_reason"):
-                    finish = choice["finish_reason"]
+                    if stops.hit:
+                        finish = "stop sequence"  # its last token is part of the reply's count
+                        break
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
+            finally:
+                completion.close()  # stop generating, inside the lock
+        rest = stops.flush()
+        if rest:
+            text.append(rest)
+            if not parse_calls:
+                yield Delta(content=rest)
         # the end-of-generation token is sampled but is not part of the reply
         completion_tokens = max(0, sampled[0] - (1 if finish == "stop" else 0))
         usage = Usage(prompt_tokens=len(prompt_tokens), completion_tokens=completion_tokens)
@@ -311,7 +326,8 @@ class LlamaCppBackend(ChatBackend):
             self.llm = None
 
     def complete_stream(self, prompt: str, *, max_tokens: int = 64, temperature: float = 0.0,
-                        seed: int | None = None, response_format: dict | None = None) -> ChatStream:
+                        seed: int | None = None, response_format: dict | None = None,
+                        stop: str | list[str] | None = None) -> ChatStream:
         """Plain text completion of ``prompt`` exactly as given (no chat template), streamed.
 
         For base models such as gemma3-270m, and for Ollama's ``raw`` generate requests.
@@ -322,7 +338,8 @@ class LlamaCppBackend(ChatBackend):
         if not isinstance(max_tokens, int) or max_tokens < 1:
             raise BadRequestError(f"max_tokens must be a positive integer, got {max_tokens!r}")
         request = ChatRequest(messages=[{"role": "user", "content": prompt}], temperature=temperature,
-                              seed=seed, max_tokens=max_tokens, response_format=response_format)
+                              seed=seed, max_tokens=max_tokens, response_format=response_format,
+                              stop=check_stop(stop))
         # a chat template writes the BOS token itself; a plain prompt gets it as llama.cpp's own
         # completion adds it, when the model asks for one (Gemma does, SmolLM2 does not)
         add_bos = bool(self.llm.metadata.get("tokenizer.ggml.add_bos_token") == "true")

@@ -33,6 +33,7 @@ class OllamaBackend(ChatBackend):
     """A model served by Ollama (or by ``course serve``'s Ollama face) at ``host``."""
 
     name = "ollama"
+    native_stop = True  # the server ends the reply at the stop sequences
 
     def __init__(self, model: str, *, host: str = "http://127.0.0.1:11434", timeout: float = 120.0, clock=None):
         super().__init__(clock=clock)
@@ -72,6 +73,8 @@ class OllamaBackend(ChatBackend):
         options: dict[str, Any] = {"temperature": request.temperature, "num_predict": request.max_tokens}
         if request.seed is not None:
             options["seed"] = request.seed
+        if request.stop:
+            options["stop"] = request.stop
         params: dict[str, Any] = dict(model=self.model, messages=self._wire_messages(request), stream=True,
                                       options=options)
         forced = request.tools_active and request.tool_choice != "auto"

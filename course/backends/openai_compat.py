@@ -27,6 +27,7 @@ class OpenAICompatBackend(ChatBackend):
     """Chat completions over HTTP. ``api_key`` may be any string for local servers."""
 
     name = "openai"
+    native_stop = True  # the server ends the reply at the stop sequences
 
     def __init__(self, base_url: str, model: str, *, api_key: str = "not-needed", timeout: float = 120.0,
                  max_retries: int = 0, json_object_schema: bool = False, clock=None):
@@ -68,6 +69,8 @@ class OpenAICompatBackend(ChatBackend):
                 params["response_format"] = {"type": "json_object", "schema": request.json_schema}
         if request.seed is not None:
             params["seed"] = request.seed
+        if request.stop:
+            params["stop"] = request.stop
         try:
             stream = self.client.chat.completions.create(**params)
             yield from self._read(stream, request)

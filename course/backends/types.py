@@ -94,6 +94,7 @@ class ChatRequest:
     temperature: float = 0.0
     seed: int | None = None
     max_tokens: int = 256
+    stop: list[str] = field(default_factory=list)  # stop sequences: the reply ends before the first one
 
     @property
     def forced_tool(self) -> str | None:

@@ -13,18 +13,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..backends.stops import check_stop
 from ..backends.types import BadRequestError, ChatChunk
 from .engine import Derived, Engine
 
 DEFAULT_MAX_TOKENS = 512  # the course's default reply length; both protocols default to "unlimited"
 
 # Ollama options the course's llama.cpp backend honours; the others are accepted and reported as ignored.
-HONOURED_OPTIONS = {"temperature", "seed", "num_predict", "num_ctx"}
+HONOURED_OPTIONS = {"temperature", "seed", "num_predict", "num_ctx", "stop"}
 KNOWN_OPTIONS = HONOURED_OPTIONS | {
     "numa", "num_batch", "num_gpu", "main_gpu", "low_vram", "f16_kv", "logits_all", "vocab_only", "use_mmap",
     "use_mlock", "embedding_only", "num_thread", "num_keep", "top_k", "top_p", "min_p", "tfs_z", "typical_p",
     "repeat_last_n", "repeat_penalty", "presence_penalty", "frequency_penalty", "mirostat", "mirostat_tau",
-    "mirostat_eta", "penalize_newline", "stop",
+    "mirostat_eta", "penalize_newline",
 }
 
 
@@ -43,6 +44,7 @@ class GenerationSpec:
     max_tokens: int | None = None  # None: DEFAULT_MAX_TOKENS; -1: until the context is full
     n_ctx: int | None = None
     keep_alive: float | None = None
+    stop: list[str] = field(default_factory=list)  # stop sequences
     default_temperature: float = 0.8  # Ollama's default; OpenAI's is 1.0
 
 
@@ -69,7 +71,9 @@ def check_options(options: Any, *, where: str = "options") -> tuple[dict, list[s
         value = options[name]
         if value is None:
             continue
-        if name == "temperature":
+        if name == "stop":
+            honoured[name] = check_stop(value)
+        elif name == "temperature":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
                 raise BadRequestError(f"{where}.temperature must be a number from 0 to 2, got {value!r}")
             honoured[name] = float(value)
@@ -95,6 +99,8 @@ def apply_options(spec: GenerationSpec, options: dict) -> None:
         spec.max_tokens = -1 if options["num_predict"] < 0 else options["num_predict"]
     if spec.n_ctx is None and "num_ctx" in options:
         spec.n_ctx = options["num_ctx"]
+    if not spec.stop and options.get("stop"):
+        spec.stop = options["stop"]
 
 
 def with_derived(messages: list[dict], derived: Derived | None) -> list[dict]:
@@ -119,7 +125,7 @@ def generate(engine: Engine, spec: GenerationSpec) -> Iterator[Started | ChatChu
             if max_tokens < 0:
                 max_tokens = backend.n_ctx - backend.count_tokens(spec.prompt)
             stream = backend.complete_stream(spec.prompt, max_tokens=max(1, max_tokens), temperature=temperature,
-                                             seed=spec.seed, response_format=spec.response_format)
+                                             seed=spec.seed, response_format=spec.response_format, stop=spec.stop)
         else:
             if lease.entry.kind != "chat":
                 raise BadRequestError(
@@ -131,7 +137,7 @@ def generate(engine: Engine, spec: GenerationSpec) -> Iterator[Started | ChatChu
                 max_tokens = backend.room(messages, tools=spec.tools, tool_choice=spec.tool_choice)
             stream = backend.stream(messages, tools=spec.tools, tool_choice=spec.tool_choice,
                                     response_format=spec.response_format, temperature=temperature,
-                                    seed=spec.seed, max_tokens=max(1, max_tokens))
+                                    seed=spec.seed, max_tokens=max(1, max_tokens), stop=spec.stop)
         try:
             # the request is valid (stream() checks it eagerly) and the model loaded: the reply begins
             yield Started(lease.load_s, lease.derived)

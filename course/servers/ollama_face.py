@@ -14,7 +14,7 @@ Where the course differs from Ollama, it says so instead of pretending:
 - ``/api/create`` derives a model from a served one with a system prompt,
   example messages and default parameters; a new ``template`` or weights
   (``files``, ``adapters``, ``quantize``) are refused;
-- ``options`` that llama.cpp's backend here does not honour (``top_k``, ``stop``
+- ``options`` that llama.cpp's backend here does not honour (``top_k``, ``top_p``
   ...) are accepted and named in the server log and in an ``X-Course-Ignored-Options``
   header of non-streamed replies;
 - the durations are measured on this server: the prompt evaluation is the time

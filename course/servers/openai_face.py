@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.types import ChatChunk, ChatResponse
+from ..backends.stops import check_stop
+from ..backends.types import BadRequestError, ChatChunk, ChatResponse
 from .engine import Engine
 from .generation import DEFAULT_MAX_TOKENS, GenerationSpec, Started, as_http_error, embed, generate
 from .http import Face, HTTPError, Request, Response, Stream, field_of
@@ -120,8 +121,10 @@ def chat_spec(body: dict) -> GenerationSpec:
         raise HTTPError(400, "'messages' must be a list of objects with a role and content")
     if field_of(body, "n", "an integer", default=1) != 1:
         raise HTTPError(400, "'n' must be 1: one choice per request")
-    if body.get("stop") not in (None, [], ""):
-        raise HTTPError(400, "'stop' sequences are not supported by course serve: leave 'stop' out")
+    try:
+        stop = check_stop(body.get("stop"))
+    except BadRequestError as exc:
+        raise HTTPError(400, f"'stop': {exc}") from None
     max_tokens = field_of(body, "max_completion_tokens", "an integer") or field_of(body, "max_tokens", "an integer")
     if max_tokens is not None and max_tokens < 1:
         raise HTTPError(400, f"'max_tokens' must be at least 1, got {max_tokens}")
@@ -136,6 +139,7 @@ def chat_spec(body: dict) -> GenerationSpec:
         seed=field_of(body, "seed", "an integer"),
         max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
         default_temperature=1.0,  # OpenAI's default
+        stop=stop,
     )
 
 

@@ -483,3 +483,22 @@ def test_deep_nesting_and_an_endless_keep_alive_are_not_500s(server):
     ps = httpx.get(server.url + "/api/ps", timeout=60)
     assert ps.status_code == 200 and any(m["model"] == f"{MODEL}:latest" for m in ps.json()["models"])
     httpx.post(server.url + "/api/generate", json={"model": MODEL, "keep_alive": 0}, timeout=60)
+
+
+def test_stop_sequences_end_the_reply_on_both_faces(oai, oll):
+    """Agent frameworks send `stop`: it was a 400 on /v1 and ignored on /api (issue 18)."""
+    count = [{"role": "user", "content": "Count from 1 to 10, separated by commas."}]
+    whole = oai.chat.completions.create(model=MODEL, messages=count, temperature=0, max_tokens=40)
+    text = whole.choices[0].message.content
+    assert ", 4" in text  # the model does count, so the cut below is a real one
+    cut = oai.chat.completions.create(model=MODEL, messages=count, temperature=0, max_tokens=40, stop=[", 4"])
+    assert cut.choices[0].message.content == text[:text.index(", 4")]
+    assert cut.choices[0].finish_reason == "stop" and cut.usage.completion_tokens < whole.usage.completion_tokens
+    streamed = "".join(c.choices[0].delta.content or "" for c in oai.chat.completions.create(
+        model=MODEL, messages=count, temperature=0, max_tokens=40, stop=", 4", stream=True) if c.choices)
+    assert streamed == text[:text.index(", 4")]
+    native = oll.chat(model=MODEL, messages=count, options={"temperature": 0, "num_predict": 40, "stop": [", 4"]})
+    assert native.message.content == text[:text.index(", 4")] and native.done_reason == "stop"
+    r = httpx.post(oai.base_url.join("chat/completions").__str__(), json={"model": MODEL, "messages": count,
+                                                                           "stop": [""]}, timeout=60)
+    assert r.status_code == 400 and "stop must be a non-empty string" in r.json()["error"]["message"]
