@@ -44,6 +44,7 @@ class Resident:
     keep_alive_s: float = math.inf  # unloaded this long after its last use (never, by default)
     load_s: float = 0.0
     in_use: int = 0
+    n_ctx: int | None = None  # the context it was loaded with, where that matters
 
     @property
     def expires(self) -> float:
@@ -79,7 +80,7 @@ class ResidentModels:
         self.lock = threading.RLock()
 
     def ensure(self, key: Hashable, load: Callable[[], Any], *, size: int,
-               keep_alive_s: float = math.inf) -> tuple[Resident, float]:
+               keep_alive_s: float = math.inf, n_ctx: int | None = None) -> tuple[Resident, float]:
         """The loaded model under ``key``, and the seconds loading it took now (0 if it was loaded).
 
         Raises :class:`NoRoom` when it does not fit the budget even after unloading every idle model.
@@ -97,7 +98,7 @@ class ResidentModels:
                 if close:
                     close()
                 return self.entries[key], 0.0
-            resident = Resident(key, backend, size, self.clock(), keep_alive_s, load_s)
+            resident = Resident(key, backend, size, self.clock(), keep_alive_s, load_s, n_ctx=n_ctx)
             self.entries[key] = resident
         self.on_load(resident)
         return resident, load_s

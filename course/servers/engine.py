@@ -192,9 +192,9 @@ class Loaded:
 
     @classmethod
     def of(cls, resident: Resident) -> Loaded:
-        alias, kind, n_ctx = resident.key
-        return cls(alias, kind, n_ctx, resident.size, resident.load_s, resident.last_used, resident.keep_alive_s,
-                   resident.in_use)
+        alias, kind = resident.key
+        return cls(alias, kind, resident.n_ctx, resident.size, resident.load_s, resident.last_used,
+                   resident.keep_alive_s, resident.in_use)
 
 
 @dataclass
@@ -234,10 +234,12 @@ class Engine:
         self.queue = FairQueue()
         self.derived: dict[str, Derived] = {}
         self.events: list[str] = []  # "load smollm2-135m", "unload ... (idle)", for tests and the log
-        # keyed by (alias, kind, n_ctx): one model file may be loaded for chat and for embeddings
+        # one copy per (alias, kind): a model may be loaded once for chat and once for embeddings, each with
+        # one context (a request for a longer one reloads it with that context; shorter ones share it), so
+        # memory is bounded whatever num_ctx values arrive
         self.residents = ResidentModels(
             memory_budget=memory_budget, clock=clock,
-            on_load=lambda r: self.events.append(f"load {r.key[0]} ({r.key[1]}, n_ctx {r.key[2]}, "
+            on_load=lambda r: self.events.append(f"load {r.key[0]} ({r.key[1]}, n_ctx {r.n_ctx}, "
                                                  f"{r.size / 2**20:.0f} MiB)"),
             on_unload=lambda r, why: self.events.append(f"unload {r.key[0]} ({r.key[1]}, {why})"))
         self._stop = threading.Event()
@@ -280,7 +282,8 @@ class Engine:
             keep_alive: float | None = None) -> Iterator[Lease]:
         """Wait for this request's turn, load the model if needed, and hold it while the request runs."""
         entry, derived = self.resolve(name)
-        ctx = EMBED_N_CTX if kind == "embed" else (n_ctx or self.n_ctx)
+        # the server's n_ctx at least: a smaller num_ctx shares the loaded copy instead of loading another
+        ctx = EMBED_N_CTX if kind == "embed" else max(n_ctx or 0, self.n_ctx)
         if n_ctx and n_ctx > trained_context(entry.alias):
             raise BadContext(f"num_ctx {n_ctx} is more than the {trained_context(entry.alias)} tokens "
                              f"'{entry.alias}' was trained for: ask for at most that")
@@ -302,14 +305,17 @@ class Engine:
             return lease.load_s
 
     def _ensure_loaded(self, alias: str, kind: str, n_ctx: int) -> tuple[Resident, float]:
-        key = (alias, kind, n_ctx)
+        key = (alias, kind)
         with self.residents.lock:
-            if key in self.residents.entries:
-                return self.residents.entries[key], 0.0
+            loaded = self.residents.entries.get(key)
+        if loaded is not None and loaded.n_ctx >= n_ctx:
+            return loaded, 0.0
+        if loaded is not None:  # this request's turn: nothing else uses the copy now
+            self.residents.unload(key, f"num_ctx {n_ctx} is longer than its {loaded.n_ctx}")
         size = self._estimate(alias, kind, n_ctx)
         try:
             return self.residents.ensure(key, lambda: self._loader(alias, kind, n_ctx), size=size,
-                                         keep_alive_s=self.keep_alive_s)
+                                         keep_alive_s=self.keep_alive_s, n_ctx=n_ctx)
         except NoRoom as exc:
             need, budget = f"{exc.size / 2**20:.0f}", f"{exc.budget / 2**20:.0f}"
             if exc.whole:

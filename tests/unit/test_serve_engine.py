@@ -39,7 +39,7 @@ def make_engine(**kw) -> tuple[Engine, FakeClock, list[FakeModel]]:
         made.append(FakeModel(alias))
         return made[-1]
 
-    engine = Engine(["smollm2-135m", "gemma3-270m"], loader=loader, estimate=lambda a, k, n: SIZES[a],
+    engine = Engine(["smollm2-135m", "gemma3-270m"], loader=loader, estimate=lambda a, k, n: SIZES[a] * n // 4096,
                     clock=clock, reap_every_s=3600, **kw)
     return engine, clock, made
 
@@ -89,10 +89,24 @@ def test_the_budget_unloads_the_least_recently_used_idle_model():
     clock.now += 1
     engine.load("smollm2-135m")  # used again: now gemma is the least recent
     assert len(made) == 2
-    engine.load("smollm2-135m", n_ctx=8192)  # another copy (another context): 300 + 800 + 300 > 1200
-    assert [m.alias for m in made if m.closed] == ["gemma3-270m"]
+    engine.load("smollm2-135m", n_ctx=8192)  # a longer context replaces its copy: 800 + 600 > 1200
+    assert [m.alias for m in made if m.closed] == ["smollm2-135m", "gemma3-270m"]
     assert engine.resident_bytes() <= 1200 * MiB
     assert any("unload gemma3-270m (chat, memory budget)" in e for e in engine.events)
+    engine.close()
+
+
+def test_many_contexts_keep_one_copy_of_a_model():
+    """Six num_ctx values used to load six copies (48 to 807 MiB); now a model is in memory once (issue 18)."""
+    engine, clock, made = make_engine()
+    for n_ctx in range(300, 306):  # smaller than the server's 4096: they share its copy
+        assert engine.load("smollm2-135m", n_ctx=n_ctx) >= 0
+    assert len(made) == 1 and [(s.alias, s.n_ctx) for s in engine.loaded()] == [("smollm2-135m", 4096)]
+    engine.load("smollm2-135m", n_ctx=8192)  # longer: reloaded with it, the old copy closed
+    engine.load("smollm2-135m", n_ctx=5000)  # shorter than what is loaded: shared
+    assert len(made) == 2 and made[0].closed and [s.n_ctx for s in engine.loaded()] == [8192]
+    engine.load("smollm2-135m", keep_alive=0)
+    assert engine.loaded() == [] and made[1].closed  # keep_alive 0 unloads the one copy there is
     engine.close()
 
 
