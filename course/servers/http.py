@@ -22,6 +22,7 @@ import json
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 MAX_BODY = 4 * 2**20
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class HTTPError(Exception):
@@ -219,9 +221,13 @@ class _Handler(BaseHTTPRequestHandler):
                 if allowed:
                     raise HTTPError(405, f"{self.command} is not allowed on {path}: use {', '.join(allowed)}")
                 raise HTTPError(404, f"no such endpoint: {self.command} {path}")
+            length = self._body_length()  # framing first: an ambiguous request is refused before anything else
             if settings.api_key and path not in settings.open_paths:
                 self._check_key(settings.api_key)
-            body = self._read_body(settings.max_body) if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
+            if length and self.command not in BODY_METHODS:
+                self.close_connection = True  # its bytes would be taken for the next request
+                raise HTTPError(400, f"a {self.command} request has no body: send none")
+            body = self._read_body(length, settings.max_body, settings.timeout) if length else b""
             request = Request(method, path, {k.lower(): v for k, v in self.headers.items()}, body)
             if settings.record is not None:
                 settings.record.append((method, path, body))
@@ -242,41 +248,65 @@ class _Handler(BaseHTTPRequestHandler):
         header = self.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
-            self._drain_body()
+            # the body is never read for a request without the key: the connection closes instead, so a
+            # slow unauthenticated sender cannot hold a connection slot
+            self.close_connection = True
             raise HTTPError(401, "missing or wrong API key: send the header 'Authorization: Bearer <key>' "
                                  "with the key `course serve --api-key` was started with", code="invalid_api_key")
 
-    def _read_body(self, limit: int) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+    def _body_length(self) -> int:
+        """The body's length from the one framing the course accepts: a single Content-Length of digits.
+
+        Anything else (Transfer-Encoding of any kind, two Content-Length headers, ``+25``) is refused and
+        the connection closed: two parties reading the framing differently is how requests are smuggled.
+        """
+        if self.headers.get_all("Transfer-Encoding"):
             self.close_connection = True
-            raise HTTPError(411, "chunked request bodies are not accepted: send a Content-Length")
-        raw = self.headers.get("Content-Length")
-        if raw is None:
-            return b""
-        try:
-            length = int(raw)
-            if length < 0:
-                raise ValueError
-        except ValueError:
+            raise HTTPError(411, "Transfer-Encoding is not accepted (chunked or otherwise): send the body with a "
+                                 "Content-Length")
+        values = self.headers.get_all("Content-Length") or []
+        if len(values) > 1:
             self.close_connection = True
-            raise HTTPError(400, f"Content-Length must be a non-negative integer, got {raw!r}") from None
+            raise HTTPError(400, f"{len(values)} Content-Length headers: send exactly one")
+        if not values:
+            return 0
+        raw = values[0].strip()
+        if not raw.isascii() or not raw.isdigit():
+            self.close_connection = True
+            raise HTTPError(400, f"Content-Length must be a non-negative integer, got {values[0]!r}")
+        return int(raw)
+
+    def _read_body(self, length: int, limit: int, timeout: float) -> bytes:
+        """Exactly ``length`` bytes, all within ``timeout`` seconds (not per byte: a trickle is cut off)."""
         if length > limit:
             self.close_connection = True  # the unread body would be taken for the next request
             raise HTTPError(413, f"the request body has {length:,} bytes, more than the limit of {limit:,}")
-        data = self.rfile.read(length)
+        deadline = time.monotonic() + timeout
+        data = bytearray()
+        try:
+            while len(data) < length:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                self.connection.settimeout(left)
+                chunk = self.rfile.read1(length - len(data))
+                if not chunk:
+                    break
+                data += chunk
+        except TimeoutError:
+            self.close_connection = True
+            raise HTTPError(408, f"the request body did not arrive within {timeout:g} s: "
+                                 f"{len(data)} of {length} bytes came") from None
+        finally:
+            self.connection.settimeout(self.timeout)
         if len(data) < length:
             self.close_connection = True
             raise HTTPError(400, f"the request body ended after {len(data)} of {length} bytes")
-        return data
+        return bytes(data)
 
     def _drain_body(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        if 0 < length <= self.server.settings.max_body:
-            self.rfile.read(length)
-        elif length:
+        """Before answering without reading the body: close the connection rather than read it."""
+        if self.headers.get("Content-Length", "0").strip() not in ("", "0") or self.headers.get("Transfer-Encoding"):
             self.close_connection = True
 
     # -- writing --------------------------------------------------------------

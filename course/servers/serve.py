@@ -39,7 +39,8 @@ class CourseServer:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 11434, models: list[str] | None = None,
                  api_key: str | None = None, allow_remote: bool = False, n_ctx: int = DEFAULT_N_CTX,
                  keep_alive_s: float = DEFAULT_KEEP_ALIVE_S, memory_budget: int | None = None,
-                 max_body: int | None = None, log=None, record: list | None = None, engine: Engine | None = None):
+                 max_body: int | None = None, timeout: float | None = None, log=None, record: list | None = None,
+                 engine: Engine | None = None):
         if not is_loopback(host) and not allow_remote:
             raise ExposureError(
                 f"refusing to listen on {host}: other machines could reach the models. "
@@ -51,6 +52,8 @@ class CourseServer:
         settings = ServerSettings(api_key=api_key, log=log, record=record)
         if max_body:
             settings.max_body = max_body
+        if timeout:
+            settings.timeout = timeout  # for a request's body, and for each read of its headers
         # the OpenAI face first: its prefix is specific; the Ollama face also answers "/"
         self.httpd = CourseHTTPServer((host, port), [openai_face(self.engine), ollama_face(self.engine)], settings)
         self.host = host
