@@ -164,6 +164,12 @@ def _part_path(part: FilePart) -> Path | None:
     return None
 
 
+def installed_at(alias: str) -> float | None:
+    """When the package carrying ``alias``'s file was installed (its first part's mtime); None if it is not."""
+    path = _part_path(get_model(alias).parts[0])
+    return path.stat().st_mtime if path else None
+
+
 def _missing(entry: ModelEntry) -> ModelNotInstalledError:
     missing = [p.distribution for p in entry.parts if _part_path(p) is None]
     return ModelNotInstalledError(

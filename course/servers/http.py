@@ -38,11 +38,12 @@ BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 class HTTPError(Exception):
     """An error answer: the face turns ``message`` into its own error body."""
 
-    def __init__(self, status: int, message: str, *, code: str | None = None):
+    def __init__(self, status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
+        self.headers = headers or {}  # sent with the answer (Allow on a 405)
 
 
 @dataclass
@@ -171,7 +172,9 @@ class _Handler(BaseHTTPRequestHandler):
         text = message or status_phrase(code)
         if explain and explain not in text:
             text = f"{text}: {explain}"
-        data = json.dumps(self.server.faces[-1].error_body(HTTPError(code, text))).encode()
+        # the face of the path, once the request line could be read (OpenAI's error shape on /v1)
+        path = urlsplit(getattr(self, "path", "") or "/").path
+        data = json.dumps(self.server.face_for(path).error_body(HTTPError(code, text))).encode()
         self.send_response(code, message)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -219,7 +222,8 @@ class _Handler(BaseHTTPRequestHandler):
             if handler is None:
                 allowed = face.allowed(path)
                 if allowed:
-                    raise HTTPError(405, f"{self.command} is not allowed on {path}: use {', '.join(allowed)}")
+                    raise HTTPError(405, f"{self.command} is not allowed on {path}: use {', '.join(allowed)}",
+                                    headers={"Allow": ", ".join(allowed)})
                 raise HTTPError(404, f"no such endpoint: {self.command} {path}")
             length = self._body_length()  # framing first: an ambiguous request is refused before anything else
             if settings.api_key and path not in settings.open_paths:
@@ -328,6 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_error(self, face: Face, exc: HTTPError) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        headers.update(exc.headers)
         try:
             self._send_body(exc.status, face.error_body(exc), headers)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):

@@ -32,6 +32,7 @@ from typing import Any
 
 from ..backends.types import ChatChunk, ChatResponse, json_schema_format
 from ..models import ModelEntry, model_path
+from ..models.registry import installed_at
 from .engine import Derived, Engine, parse_keep_alive
 from .generation import GenerationSpec, Started, apply_options, as_http_error, check_options, embed, generate
 from .http import Face, HTTPError, Request, Response, Stream, field_of
@@ -274,8 +275,9 @@ def build_face(engine: Engine) -> Face:
         return Response(body={"embedding": vectors[0]})
 
     def _listing(name: str, entry: ModelEntry) -> dict:
-        size = entry.size_bytes
-        return {"name": tagged(name), "model": tagged(name), "modified_at": now_rfc3339(), "size": size,
+        installed = installed_at(entry.alias)  # stable from one listing to the next, as Ollama's file times are
+        when = datetime.fromtimestamp(installed, timezone.utc).isoformat() if installed else now_rfc3339()
+        return {"name": tagged(name), "model": tagged(name), "modified_at": when, "size": entry.size_bytes,
                 "digest": entry.sha256, "details": details(entry)}
 
     def _load_or_unload(spec: GenerationSpec, body: dict, text_field: str) -> Response:

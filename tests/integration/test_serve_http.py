@@ -104,3 +104,13 @@ def test_a_key_holder_is_served_while_slow_clients_without_a_key_are_connected(s
     finally:
         for s in slow:
             s.close()
+
+
+def test_a_405_says_what_is_allowed_and_v1_errors_have_openais_shape(server):
+    r = httpx.delete(server.url + "/api/tags", headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
+    assert r.status_code == 405 and r.headers["Allow"] == "GET"
+    garbled = exchange(server, b"POST /v1/chat/completions HTTP/1.1\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n")
+    assert responses(garbled)[0] in (400, 431) and b'"error": {"message"' in garbled  # OpenAI's shape on /v1
+    tags = [httpx.get(server.url + "/api/tags", headers={"Authorization": f"Bearer {KEY}"}, timeout=10).json()
+            for _ in range(2)]
+    assert tags[0] == tags[1]  # modified_at is the file's, not the time of the call
