@@ -71,8 +71,17 @@ class ServingBench:
     ollama_overhead: Latency
     throughput: list[Throughput]
 
+    def end_to_end_ratio(self, face: str) -> float:
+        """A face's median end-to-end latency through its official client over the in-process median.
+
+        Both clients keep their connections open all along, as they do by default, so a server whose
+        generation slows while other connections are open shows it here (the overhead, with the server's
+        own time subtracted, cannot)."""
+        latency = self.openai_face if face == "openai" else self.ollama_face
+        return latency.p50_ms / self.in_process.p50_ms if self.in_process.p50_ms else 0.0
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return asdict(self) | {"end_to_end_ratio": {face: self.end_to_end_ratio(face) for face in ("openai", "ollama")}}
 
 
 def latency(seconds: list[float]) -> Latency:

@@ -152,6 +152,9 @@ def serving(model: str, runs: int, max_tokens: int, as_json: bool) -> None:
                              ("Ollama face (ollama client)", result.ollama_face, result.ollama_overhead)):
         table.add_row(name, f"{face.p50_ms:.1f}", f"{face.p95_ms:.1f}", f"{over.p50_ms:.1f}", f"{over.p95_ms:.1f}")
     console.print(table)
+    console.print("end to end through the official clients (connections kept open), over in process: "
+                  f"OpenAI face {result.end_to_end_ratio('openai'):.2f}x, "
+                  f"Ollama face {result.end_to_end_ratio('ollama'):.2f}x")
     table = Table(title="throughput through the Ollama face (one generation at a time)")
     for col in ("clients", "requests", "tokens/s", "latency p50 ms", "latency p95 ms"):
         table.add_column(col)

@@ -141,16 +141,16 @@ def generate(engine: Engine, spec: GenerationSpec) -> Iterator[Started | ChatChu
         try:
             # the request is valid (stream() checks it eagerly) and the model loaded: the reply begins
             yield Started(lease.load_s, lease.derived)
-            yield from stream
+            yield from engine.compute.iterate(stream)  # llama.cpp computes on the engine's one thread
         finally:
-            stream.close()
+            engine.compute.call(stream.close)  # a reply cut short stops generating, on the compute thread
 
 
 def embed(engine: Engine, model: str, texts: list[str], *, truncate: bool = True,
           keep_alive: float | None = None) -> tuple[list[list[float]], int, float]:
     """(unit vectors, tokens read, load seconds) for ``texts``."""
     with engine.use(model, kind="embed", keep_alive=keep_alive) as lease:
-        vectors, tokens = lease.backend.embed(texts, truncate=truncate)
+        vectors, tokens = engine.compute.call(lambda: lease.backend.embed(texts, truncate=truncate))
         return vectors, tokens, lease.load_s
 
 

@@ -129,6 +129,7 @@ def test_bench_serving_reports_overhead_per_face_and_throughput():
     for face in ("openai", "ollama"):
         latency, overhead = data[f"{face}_face"], data[f"{face}_overhead"]
         assert latency["p95_ms"] >= latency["p50_ms"] > overhead["p50_ms"] > 0  # the server's time is subtracted
+        assert data["end_to_end_ratio"][face] == pytest.approx(latency["p50_ms"] / data["in_process"]["p50_ms"])
     assert [t["clients"] for t in data["throughput"]] == [1, 2, 4]
     assert all(t["tokens"] == 8 * t["requests"] and t["tokens_per_s"] > 0 for t in data["throughput"])
 
