@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import os
 import re
+import signal
+import threading
 
 import click
 
@@ -35,10 +37,12 @@ def parse_size(text: str) -> int:
 @click.option("--memory-budget", help="unload least recently used models to stay under this (e.g. 800MiB)")
 @click.option("--n-ctx", default=4096, show_default=True, type=click.IntRange(64, 131072),
               help="context length of a loaded model (a request's num_ctx option overrides it)")
+@click.option("--drain", "drain_s", default=10.0, show_default=True, type=click.FloatRange(0, 3600),
+              help="on Ctrl-C or SIGTERM, seconds the requests in flight get to finish before they are cut off")
 @click.option("--quiet", is_flag=True, help="do not log requests")
 @friendly_errors
 def serve(host: str, port: int, models: tuple[str, ...], api_key: str | None, allow_remote: bool, keep_alive: str,
-          memory_budget: str | None, n_ctx: int, quiet: bool) -> None:
+          memory_budget: str | None, n_ctx: int, drain_s: float, quiet: bool) -> None:
     """Serve the course's models over HTTP: OpenAI's API at /v1 and Ollama's at /api."""
     from ..servers import CourseServer, ExposureError, is_loopback, parse_keep_alive
     from ..servers.http import eprint
@@ -72,7 +76,24 @@ def serve(host: str, port: int, models: tuple[str, ...], api_key: str | None, al
                   f"{keep_alive} idle" + (f", budget {memory_budget}" if budget else ""))
     if api_key:
         console.print("  API key required: Authorization: Bearer <key>")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set():  # a second Ctrl-C or SIGTERM: stop now, without waiting
+            err_console.print("stopped at once", highlight=False)
+            os._exit(130 if signum == signal.SIGINT else 143)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        console.print("stopped")
+        server.start()
+        while not stop.wait(0.5):  # a timeout, so that the signal handler runs promptly
+            pass
+        busy = server.httpd.active
+        err_console.print(f"stopping: {busy} request(s) in flight get up to {drain_s:g} s to finish "
+                          "(Ctrl-C again stops at once)" if busy else "stopping", highlight=False)
+        cut = server.drain(drain_s)
+        console.print("stopped" + (f" ({cut} request(s) cut off after {drain_s:g} s)" if cut else ""))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -9,13 +9,14 @@ because its client left closes it, and the next request in line runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..backends.stops import check_stop
 from ..backends.types import BadRequestError, ChatChunk
 from .engine import Derived, Engine
+from .http import ClientGone
 
 DEFAULT_MAX_TOKENS = 512  # the course's default reply length; both protocols default to "unlimited"
 
@@ -112,8 +113,13 @@ def with_derived(messages: list[dict], derived: Derived | None) -> list[dict]:
     return head + list(derived.messages) + messages
 
 
-def generate(engine: Engine, spec: GenerationSpec) -> Iterator[Started | ChatChunk]:
-    """Run ``spec``: a :class:`Started` event, then the chunks (the last one carries the response)."""
+def generate(engine: Engine, spec: GenerationSpec, *,
+             client_gone: Callable[[], bool] | None = None) -> Iterator[Started | ChatChunk]:
+    """Run ``spec``: a :class:`Started` event, then the chunks (the last one carries the response).
+
+    ``client_gone`` is asked before each chunk: when it says the client left (a reply that is not
+    streamed has no write that would fail), :class:`ClientGone` is raised and the generation stops.
+    """
     with engine.use(spec.model, n_ctx=spec.n_ctx, keep_alive=spec.keep_alive) as lease:
         if lease.derived is not None:
             derived_options, _ = check_options(lease.derived.parameters, where="the model's parameters")
@@ -141,7 +147,10 @@ def generate(engine: Engine, spec: GenerationSpec) -> Iterator[Started | ChatChu
         try:
             # the request is valid (stream() checks it eagerly) and the model loaded: the reply begins
             yield Started(lease.load_s, lease.derived)
-            yield from engine.compute.iterate(stream)  # llama.cpp computes on the engine's one thread
+            for chunk in engine.compute.iterate(stream):  # llama.cpp computes on the engine's one thread
+                if client_gone is not None and client_gone():
+                    raise ClientGone(f"the client left; generation of {spec.model} stopped")
+                yield chunk
         finally:
             engine.compute.call(stream.close)  # a reply cut short stops generating, on the compute thread
 

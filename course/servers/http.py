@@ -11,14 +11,24 @@ registers routes and says how its errors look; this module does the rest:
   and a client that goes away mid-stream stops the generation instead of the
   server (the write fails, the handler closes the generator, the model's turn
   passes to the next request);
-- a slow or silent client is cut off after ``timeout`` seconds per read, and at
-  most ``max_connections`` connections are served at once (503 beyond).
+- time is bounded per phase, not per read: a connection has ``timeout`` seconds
+  from the end of its last answer to the end of its next request's headers (so
+  an idle kept-alive connection, or headers sent a byte at a time, are closed
+  when it runs out), then ``timeout`` seconds for the body (408 beyond);
+- at most ``max_connections`` requests are served at once (503 beyond) and at
+  most ``max_open`` connections are held open (a connection beyond is closed at
+  once, before a thread is spent on it);
+- a reply that is not streamed stops generating when its client leaves (the
+  socket is checked between tokens; :class:`Request` carries the check).
 """
 
 from __future__ import annotations
 
 import hmac
+import io
 import json
+import math
+import select
 import socket
 import sys
 import threading
@@ -46,12 +56,17 @@ class HTTPError(Exception):
         self.headers = headers or {}  # sent with the answer (Allow on a 405)
 
 
+class ClientGone(Exception):
+    """The client that asked for a reply has closed its connection: the reply is not worth finishing."""
+
+
 @dataclass
 class Request:
     method: str
     path: str
     headers: dict[str, str]
     body: bytes = b""
+    client_gone: Callable[[], bool] = lambda: False  # True once the client closed its connection
 
     def json(self) -> dict:
         """The body as a JSON object, or a 400 that says what is wrong with it."""
@@ -128,7 +143,8 @@ class ServerSettings:
     api_key: str | None = None
     max_body: int = MAX_BODY
     timeout: float = 30.0
-    max_connections: int = 64
+    max_connections: int = 64  # requests served at once
+    max_open: int = 256  # connections held open, idle or not
     open_paths: tuple[str, ...] = ("/", "/health")  # liveness probes answer without a key
     log: Callable[[str], None] | None = None
     record: list | None = None  # when a list: (method, path, body) of every request is appended (for tests)
@@ -143,9 +159,47 @@ class CourseHTTPServer(ThreadingHTTPServer):
         self.faces = faces
         self.settings = settings
         self.slots = threading.BoundedSemaphore(settings.max_connections)
+        self.open_connections = threading.BoundedSemaphore(settings.max_open)
+        self.draining = threading.Event()  # set: no new request is taken (503), those in flight finish
+        self.cancelled = threading.Event()  # set: those in flight are cut off too, each ended cleanly
+        self._active = 0
+        self._idle = threading.Condition()
         if ":" in address[0]:  # an IPv6 address such as ::1
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread per connection, up to ``max_open``; beyond, the connection is closed unanswered."""
+        if not self.open_connections.acquire(blocking=False):
+            self.log(f"{client_address[0]} refused: {self.settings.max_open} connections are open")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.open_connections.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.open_connections.release()
+
+    @property
+    def active(self) -> int:
+        """Requests being answered now."""
+        return self._active
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is being answered (True), or ``timeout`` seconds (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
+
+    def _count(self, step: int) -> None:
+        with self._idle:
+            self._active += step
+            self._idle.notify_all()
 
     def face_for(self, path: str) -> Face:
         for face in self.faces:
@@ -156,6 +210,28 @@ class CourseHTTPServer(ThreadingHTTPServer):
     def log(self, line: str) -> None:
         if self.settings.log:
             self.settings.log(line)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's bytes, each read allowed only the time left before ``handler.deadline``.
+
+    The socket's own timeout applies to each read: a client sending a byte every few seconds would never
+    reach it. Reading through this, the whole phase (headers, or a body) has one deadline.
+    """
+
+    def __init__(self, sock: socket.socket, handler: _Handler):
+        self.sock = sock
+        self.handler = handler
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.handler.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the deadline for this request passed")
+        self.sock.settimeout(min(left, self.handler.timeout))
+        return self.sock.recv_into(buffer)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -184,11 +260,33 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def setup(self) -> None:
-        self.timeout = self.server.settings.timeout  # per read and write: a silent client is dropped
+        self.timeout = self.server.settings.timeout  # for each write; reads have a deadline per phase
+        self.deadline = math.inf
         super().setup()
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self))
         # small writes (headers, then a body; one streamed event at a time) go out at once: with
         # Nagle's algorithm each waits for the client's delayed ACK, about 40 ms a request on Linux
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle_one_request(self) -> None:
+        # from the end of the last answer to the end of this request's headers: one deadline
+        self.deadline = time.monotonic() + self.timeout
+        super().handle_one_request()
+
+    def client_gone(self) -> bool:
+        """Whether the reply should stop: its client closed its side (a kept-alive client that already sent
+        its next request has not), or the server is cutting off what is in flight."""
+        if self.server.cancelled.is_set():
+            return True
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         self.server.log(f"{self.address_string()} {format % args}")
@@ -202,16 +300,30 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         path = urlsplit(self.path).path.rstrip("/") or "/"
         face = self.server.face_for(path)
+        if self.server.draining.is_set():
+            self.close_connection = True
+            self._send_error(face, HTTPError(503, "the server is shutting down: retry when it is back"))
+            return
         if not self.server.slots.acquire(blocking=False):
             self._drain_body()
             self._send_error(face, HTTPError(503, "too many connections: retry in a moment"))
             self.close_connection = True
             return
+        self.connection.settimeout(self.timeout)  # for the answer's writes
+        self.server._count(+1)
         try:
             self._dispatch(face, path)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True  # the client went away: nothing to answer
+        except ClientGone as exc:
+            self.close_connection = True
+            if self.server.cancelled.is_set():  # the client is still there: tell it why there is no reply
+                self._send_error(face, HTTPError(503, "the server stopped before the reply was done: retry "
+                                                      "when it is back"))
+            else:
+                self.server.log(f"{self.address_string()} left before its reply: {exc}")
         finally:
+            self.server._count(-1)
             self.server.slots.release()
 
     def _dispatch(self, face: Face, path: str) -> None:
@@ -232,13 +344,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True  # its bytes would be taken for the next request
                 raise HTTPError(400, f"a {self.command} request has no body: send none")
             body = self._read_body(length, settings.max_body, settings.timeout) if length else b""
-            request = Request(method, path, {k.lower(): v for k, v in self.headers.items()}, body)
+            request = Request(method, path, {k.lower(): v for k, v in self.headers.items()}, body,
+                              client_gone=self.client_gone)
             if settings.record is not None:
                 settings.record.append((method, path, body))
             result = handler(request)
         except HTTPError as exc:
             self._send_error(face, exc)
             return
+        except ClientGone:
+            raise
         except Exception as exc:  # a bug must not take the server down: 500, and the traceback in the log
             self.server.log("".join(traceback.format_exception(exc)))
             self._send_error(face, HTTPError(500, f"internal error: {type(exc).__name__}: {exc}"))
@@ -285,14 +400,10 @@ class _Handler(BaseHTTPRequestHandler):
         if length > limit:
             self.close_connection = True  # the unread body would be taken for the next request
             raise HTTPError(413, f"the request body has {length:,} bytes, more than the limit of {limit:,}")
-        deadline = time.monotonic() + timeout
+        self.deadline = time.monotonic() + timeout  # the whole body, not each read
         data = bytearray()
         try:
             while len(data) < length:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError
-                self.connection.settimeout(left)
                 chunk = self.rfile.read1(length - len(data))
                 if not chunk:
                     break
@@ -302,6 +413,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise HTTPError(408, f"the request body did not arrive within {timeout:g} s: "
                                  f"{len(data)} of {length} bytes came") from None
         finally:
+            self.deadline = math.inf
             self.connection.settimeout(self.timeout)
         if len(data) < length:
             self.close_connection = True
@@ -360,6 +472,10 @@ class _Handler(BaseHTTPRequestHandler):
             if first is not None:
                 self._chunk(first)
             for event in events:
+                if self.server.cancelled.is_set():  # shutting down: end the stream properly, cut short
+                    self.close_connection = True
+                    self.server.log(f"{self.address_string()}: stream cut off by the shutdown")
+                    break
                 self._chunk(event)
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -232,7 +232,7 @@ def build_face(engine: Engine) -> Face:
         spec, stream, ignored = _chat_spec(body)
         if not spec.messages:
             return _load_or_unload(spec, body, "message")
-        return _reply(engine, spec, stream, ignored, chat=True)
+        return _reply(engine, spec, stream, ignored, chat=True, client_gone=request.client_gone)
 
     @face.route("POST", "/api/generate")
     def generate_(request: Request) -> Response | Stream:
@@ -240,7 +240,7 @@ def build_face(engine: Engine) -> Face:
         spec, stream, ignored = _generate_spec(body, engine)
         if spec.prompt is None and spec.messages is None:
             return _load_or_unload(spec, body, "response")
-        return _reply(engine, spec, stream, ignored, chat=False)
+        return _reply(engine, spec, stream, ignored, chat=False, client_gone=request.client_gone)
 
     @face.route("POST", "/api/embed")
     def embed_(request: Request) -> Response:
@@ -479,10 +479,11 @@ def _guard(objects: Iterator[dict]) -> Iterator[dict]:
         objects.close()
 
 
-def _reply(engine: Engine, spec: GenerationSpec, stream: bool, ignored: list[str], *, chat: bool):
+def _reply(engine: Engine, spec: GenerationSpec, stream: bool, ignored: list[str], *, chat: bool,
+           client_gone: Callable[[], bool] | None = None):
     if ignored:
         engine.events.append(f"ignored options {ignored} for {spec.model}")
-    events = generate(engine, spec)
+    events = generate(engine, spec, client_gone=None if stream else client_gone)
     if stream:
         return Stream("application/x-ndjson", (json.dumps(o).encode() + b"\n"
                                                for o in _guard(_pieces(events, spec.model, chat))))

@@ -73,7 +73,7 @@ def build_face(engine: Engine) -> Face:
         include_usage = bool(field_of(options, "include_usage", "true or false", default=False,
                                       where="stream_options."))
         reply_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-        events = generate(engine, spec)
+        events = generate(engine, spec, client_gone=None if stream else request.client_gone)
         if stream:
             return Stream("text/event-stream", sse(events, reply_id, spec.model, include_usage))
         try:

@@ -39,8 +39,8 @@ class CourseServer:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 11434, models: list[str] | None = None,
                  api_key: str | None = None, allow_remote: bool = False, n_ctx: int = DEFAULT_N_CTX,
                  keep_alive_s: float = DEFAULT_KEEP_ALIVE_S, memory_budget: int | None = None,
-                 max_body: int | None = None, timeout: float | None = None, log=None, record: list | None = None,
-                 engine: Engine | None = None):
+                 max_body: int | None = None, timeout: float | None = None, max_open: int | None = None, log=None,
+                 record: list | None = None, engine: Engine | None = None):
         if not is_loopback(host) and not allow_remote:
             raise ExposureError(
                 f"refusing to listen on {host}: other machines could reach the models. "
@@ -53,7 +53,9 @@ class CourseServer:
         if max_body:
             settings.max_body = max_body
         if timeout:
-            settings.timeout = timeout  # for a request's body, and for each read of its headers
+            settings.timeout = timeout  # for an idle connection and a request's headers, then for its body
+        if max_open:
+            settings.max_open = max_open
         # the OpenAI face first: its prefix is specific; the Ollama face also answers "/"
         self.httpd = CourseHTTPServer((host, port), [openai_face(self.engine), ollama_face(self.engine)], settings)
         self.host = host
@@ -76,6 +78,19 @@ class CourseServer:
             self.httpd.serve_forever(poll_interval=0.2)
         finally:
             self.close()
+
+    def drain(self, grace: float = 10.0) -> int:
+        """Stop gracefully: refuse new requests (503), give those in flight ``grace`` seconds to finish, then
+        cut off the rest (a stream ends with its proper terminator, a reply not yet sent is a 503), stop the
+        server and unload the models. Returns how many requests were cut off."""
+        self.httpd.draining.set()
+        cut = 0
+        if not self.httpd.wait_idle(grace):
+            cut = self.httpd.active
+            self.httpd.cancelled.set()  # each in-flight request stops at its next token
+            self.httpd.wait_idle(5.0)
+        self.close()
+        return cut
 
     def close(self) -> None:
         if self._thread is not None:
