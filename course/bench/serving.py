@@ -89,6 +89,9 @@ def latency(seconds: list[float]) -> Latency:
     return Latency(percentile(ms, 50), percentile(ms, 95), statistics.fmean(ms))
 
 
+SETTLE_S = 0.3  # after a generation, llama.cpp's idle OpenMP threads spin for a few milliseconds
+
+
 @contextlib.contextmanager
 def course_serve(model: str) -> Iterator[str]:
     """``course serve`` in a child process on a free port, always stopped on exit; yields its URL."""
@@ -110,16 +113,12 @@ def bench_serving(model: str = DEFAULT_MODEL, *, runs: int = 20, max_tokens: int
 
     backend = LlamaCppBackend(model)
     backend.chat(PROMPT, temperature=0, max_tokens=max_tokens)  # warm up
-    alone: list[float] = []
     tokens: set[int] = set()
-    for _ in range(runs):
+
+    def in_process() -> tuple[int, float]:
         start = time.perf_counter()
-        tokens.add(backend.chat(PROMPT, temperature=0, max_tokens=max_tokens).usage.completion_tokens)
-        alone.append(time.perf_counter() - start)
-    if progress:
-        progress()
-    unload_all()  # this process's model and its threads are not needed any more
-    del backend
+        n = backend.chat(PROMPT, temperature=0, max_tokens=max_tokens).usage.completion_tokens
+        return n, time.perf_counter() - start
 
     with course_serve(model) as url:
         oai = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=300)
@@ -136,19 +135,25 @@ def bench_serving(model: str = DEFAULT_MODEL, *, runs: int = 20, max_tokens: int
             r = oll.chat(model=model, messages=PROMPT, options=options)
             return r.eval_count, r.total_duration / 1e9
 
-        paths = {"openai": via_openai, "ollama": via_ollama}
+        # interleaved, run by run: the machine's speed drifts over a minute, and a reference measured
+        # before the server started would take that drift for the server's cost
+        paths = {"alone": in_process, "openai": via_openai, "ollama": via_ollama}
         for fn in paths.values():  # warm up: the server loads the model
             fn()
         times: dict[str, list[float]] = {name: [] for name in paths}
         overhead: dict[str, list[float]] = {name: [] for name in paths}
         for _ in range(runs):
             for name, fn in paths.items():
+                time.sleep(SETTLE_S)  # the last run's idle llama.cpp threads stop spinning first
                 start = time.perf_counter()
                 n, inside = fn()
                 took = time.perf_counter() - start
                 tokens.add(n)
                 times[name].append(took)
                 overhead[name].append(took - inside)
+        alone = times.pop("alone")
+        unload_all()  # this process's model and its threads are not needed any more
+        del backend
         if progress:
             progress()
 

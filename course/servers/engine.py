@@ -26,6 +26,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import math
+import queue
 import re
 import threading
 import time
@@ -171,8 +172,6 @@ class ComputeThread:
     theirs open): the idle team spun against the working one on 2 cores. On one thread there is one team.
     """
 
-    _DONE = object()
-
     def __init__(self) -> None:
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="course-compute")
 
@@ -181,15 +180,41 @@ class ComputeThread:
         return self._pool.submit(fn, *args).result()
 
     def iterate(self, iterable: Any) -> Iterator[Any]:
-        """``iterable``'s items, each produced on the compute thread; closing this closes it there too."""
-        it = iter(iterable)
+        """``iterable``'s items, produced on the compute thread; closing this closes it there too.
+
+        The compute thread runs ahead instead of waiting for each item to be asked for: a round trip
+        between two threads per token cost about 4 % of the generation speed.
+        """
+        items: queue.SimpleQueue = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def produce() -> None:
+            it = iter(iterable)
+            try:
+                for item in it:
+                    items.put((True, item))
+                    if stop.is_set():
+                        break
+                items.put((False, None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+                items.put((False, exc))
+            finally:
+                close = getattr(it, "close", None)
+                if close:
+                    close()
+
+        future = self._pool.submit(produce)
         try:
-            while (item := self.call(next, it, self._DONE)) is not self._DONE:
-                yield item
+            while True:
+                more, value = items.get()
+                if not more:
+                    if value is not None:
+                        raise value
+                    return
+                yield value
         finally:
-            close = getattr(it, "close", None)
-            if close:
-                self.call(close)
+            stop.set()  # the producer stops after the item it is making now, and closes the generator
+            future.result()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
