@@ -4,7 +4,10 @@ A test runs a real model (and is marked ``real_model``, so ``-m "not real_model"
 lives in ``tests/integration/`` or takes one of :data:`REAL_MODEL_FIXTURES`; nothing marks it by hand.
 """
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +61,30 @@ def course_copy(tmp_path, monkeypatch):
             shutil.copy(src, dest / name)
     monkeypatch.setenv("COURSE_ROOT", str(dest))
     return dest
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The lesson site built once per session with ``mkdocs build --strict``: (the finished process, its folder).
+
+    Every test of the built site takes this one build (tests/course/test_lessons.py, test_site_browser.py,
+    test_release_hides.py); a test that needs a good build fails with mkdocs' own words when it is not.
+    """
+    from extras import require_extra
+
+    require_extra("site")
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "site" / "mkdocs.yml"), "-d", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    return proc, out
+
+
+@pytest.fixture(scope="session")
+def site_folder(built_site) -> Path:
+    """The built site's folder, for tests that need a good build."""
+    proc, out = built_site
+    if proc.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed:\n{proc.stderr[-3000:]}", pytrace=False)
+    return out

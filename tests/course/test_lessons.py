@@ -23,7 +23,6 @@ from extras import require_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ROOT / "lessons"
-MKDOCS_CONFIG = ROOT / "site" / "mkdocs.yml"
 PAGES = sorted(LESSONS.rglob("*.md"))
 EXAMPLES = sorted(LESSONS.glob("**/examples/*.py"))
 COURSE = load_course(ROOT)
@@ -165,26 +164,14 @@ def test_page_rules_catch_violations():
     assert page_problems(good) == []
 
 
-@pytest.fixture(scope="module")
-def built_site(tmp_path_factory):
-    require_extra("site")
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(MKDOCS_CONFIG), "-d", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env=SUBPROCESS_ENV,
-    )
-    return proc, out
-
-
 def test_site_builds_strict(built_site):
     proc, _ = built_site
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stderr[-3000:]}"
 
 
 def built_page(out: Path, page: str) -> Path:
-    """Where mkdocs (with directory URLs) writes the HTML of ``lessons/<page>``."""
-    rel = Path(page).relative_to("lessons")
-    return out / (rel.parent if rel.name == "index.md" else rel.with_suffix("")) / "index.html"
+    """Where mkdocs writes the HTML of ``lessons/<page>`` (``use_directory_urls: false``: one file per page)."""
+    return out / Path(page).relative_to("lessons").with_suffix(".html")
 
 
 @pytest.mark.parametrize(
@@ -192,11 +179,8 @@ def built_page(out: Path, page: str) -> Path:
     [(lesson, ex) for lesson in COURSE.lessons for ex in lesson.exercises],
     ids=lambda v: getattr(v, "id", None) or v.short,
 )
-def test_exercise_section_anchor_exists(built_site, lesson, exercise):
-    proc, out = built_site
-    if proc.returncode != 0:
-        pytest.fail("the site did not build (see test_site_builds_strict)")
-    html = built_page(out, lesson.page).read_text()
+def test_exercise_section_anchor_exists(site_folder, lesson, exercise):
+    html = built_page(site_folder, lesson.page).read_text()
     assert f'id="{exercise.section}"' in html, (
         f"course.toml sends exercise {exercise.id} to {lesson.page}#{exercise.section}, "
         "but no heading on that page has this anchor"
@@ -244,3 +228,20 @@ def test_yaml_blocks_are_the_shipped_deployment_files():
     shown = ["\n".join(body) + "\n" for _, lang, body in code_blocks(page) if lang == "yaml"]
     files = [shipped_deployment(n).read_text() for n in ("single_device", "distributed_edge")]
     assert shown == files
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if "claims" not in p.parts], ids=lambda p: str(p.relative_to(LESSONS)))
+def test_each_included_example_shows_its_path_and_the_command_that_runs_it(site_folder, page):
+    """site/hooks/examples.py titles every included example with its path and follows it with its command."""
+    html = built_page(site_folder, str(page.relative_to(ROOT))).read_text()
+    text = re.sub(r"<[^>]+>", "", html)
+    for _, lang, body in code_blocks(page.read_text()):
+        targets = [include_target(line) for line in body] if lang in ("python", "py") else []
+        for target in filter(None, targets):
+            path = target.relative_to(ROOT).as_posix()
+            assert f'<span class="filename">{path}</span>' in html, f"{page.name}: no title {path}"
+            assert f"$ python {path}" in text, f"{page.name}: no command for {path}"
+
+
+def test_the_claims_tables_are_parts_of_lesson_03_not_pages(site_folder):
+    assert not list((site_folder / "l03_quantization" / "claims").glob("*.html"))

@@ -15,7 +15,6 @@ import pytest
 from course.exercises.generate import find_regions
 
 from conftest import ROOT
-from extras import require_extra
 
 
 def solution_snippets(course) -> list[str]:
@@ -75,15 +74,8 @@ def test_the_installed_package_holds_no_solutions_or_hidden_tests(course, wheel)
     assert_absent(texts, hidden_snippets(course), "hidden tests")
 
 
-def test_the_site_holds_no_solutions_or_hidden_tests(course, tmp_path):
-    require_extra("site")
-    import os
-
-    out = tmp_path / "site"
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f",
-                           str(ROOT / "site" / "mkdocs.yml"), "-d", str(out)], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    assert proc.returncode == 0, proc.stderr[-2000:]
+def test_the_site_holds_no_solutions_or_hidden_tests(course, site_folder):
+    out = site_folder  # the session's one build (tests/conftest.py)
     texts = {str(p): p.read_text(errors="replace") for p in out.rglob("*") if p.suffix in {".html", ".py", ".json", ".js"}
              and "assets" not in p.parts}
     assert_absent(texts, solution_snippets(course), "solution code")
