@@ -54,6 +54,11 @@ def _frame(points: list[tuple[float, float]], *, title: str, x_label: str, y_lab
     return out, sx, sy, (left, top, pw, ph)
 
 
+def label_width(text: str, font_size: float = 12) -> float:
+    """A generous estimate of the width of ``text`` in a sans-serif font (no font metrics here)."""
+    return 0.7 * font_size * len(text)
+
+
 COLOURS = ["#3f51b5", "#e65100", "#2e7d32", "#6a1b9a"]
 
 
@@ -75,11 +80,17 @@ def line_chart(series: dict[str, list[tuple[float, float]]], *, title: str, x_la
 
 def scatter_chart(points: list[tuple[str, float, float]], *, title: str, x_label: str, y_label: str,
                   width: int = 640, height: int = 360, y_from_zero: bool = False) -> str:
-    """An SVG chart of labelled (label, x, y) points: one dot and its label per point."""
+    """An SVG chart of labelled (label, x, y) points: one dot and its label per point.
+
+    A label sits to the right of its dot, or to the left where it would run past the chart's edge.
+    """
     out, sx, sy, _ = _frame([(x, y) for _, x, y in points], title=title, x_label=x_label, y_label=y_label,
                             width=width, height=height, y_from_zero=y_from_zero)
     for label, x, y in points:
         out.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="4" fill="{COLOURS[0]}"/>')
-        out.append(f'<text x="{sx(x) + 6:.1f}" y="{sy(y) - 6:.1f}">{escape(label)}</text>')
+        if sx(x) + 6 + label_width(label) <= width:
+            out.append(f'<text x="{sx(x) + 6:.1f}" y="{sy(y) - 6:.1f}">{escape(label)}</text>')
+        else:
+            out.append(f'<text x="{sx(x) - 6:.1f}" y="{sy(y) - 6:.1f}" text-anchor="end">{escape(label)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
