@@ -245,3 +245,14 @@ def test_each_included_example_shows_its_path_and_the_command_that_runs_it(site_
 
 def test_the_claims_tables_are_parts_of_lesson_03_not_pages(site_folder):
     assert not list((site_folder / "l03_quantization" / "claims").glob("*.html"))
+
+
+def test_planned_lessons_are_in_the_nav_marked_planned(site_folder):
+    """site/hooks/planned_lessons.py: each planned lesson sits in its place in the nav, linking to the lessons table."""
+    html = (site_folder / "l03_quantization" / "index.html").read_text()
+    nav = html[html.index("md-nav--primary"):html.index("md-sidebar--secondary")]
+    titles = list(dict.fromkeys(re.findall(r'<span class="md-ellipsis">\s*(Lesson \d\d: [^<]+?)\s*</span>', nav)))
+    planned = [f"Lesson {lesson.short[1:]}: {lesson.nav} (planned)" for lesson in COURSE.planned]
+    assert planned and all(title in titles for title in planned), titles
+    assert titles == sorted(titles, key=lambda title: title[:9]), "lessons out of order in the nav"
+    assert nav.count('href="../index.html#lessons"') == len(planned)

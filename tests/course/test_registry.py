@@ -16,7 +16,7 @@ from course.cli.main import cli
 from course.cli.verbs import VERB_GROUPS, bench_modes, find_command
 from course.dev.check import run_checks
 from course.dev.scaffold import new_lesson
-from course.dev.sync import stale, sync
+from course.dev.sync import quick_start_commands, stale, sync
 from course.exercises.meta import CourseError, load_course, parse_course
 from course.grading import grade_lesson
 
@@ -68,6 +68,30 @@ def test_a_new_entry_reaches_every_list(tmp_path):
     changed = {p.relative_to(root).as_posix() for p in sync(parse_course(root))}
     assert changed == {"lessons/index.md", "README.md"}  # a planned lesson has no page in the nav yet
     assert "| l10: Agents in production |" in (root / "lessons" / "index.md").read_text()
+
+
+def test_readme_and_the_home_page_name_every_extra_and_give_one_quick_start():
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    readme, home = (ROOT / "README.md").read_text(), (ROOT / "lessons" / "index.md").read_text()
+    for name in extras:
+        row = "| `all` (or `test`) |" if name in ("all", "test") else f"| `{name}` |"
+        assert row in readme and row in home, f"the extra {name} is missing from README or the home page"
+    commands = quick_start_commands(readme)
+    assert len(commands) == 2  # .ci/run runs exactly these
+    assert "```bash\n" + "\n".join(commands) + "\n```\n" in home
+    assert home.count("## Quick start") == 1
+
+
+def test_a_new_quick_start_reaches_the_home_page(tmp_path):
+    root = _copy(tmp_path, "course.toml", "README.md", "site/mkdocs.yml", "lessons/index.md")
+    readme = root / "README.md"
+    readme.write_text(readme.read_text().replace("python -m pytest\n", "python -m pytest -x\n", 1))
+    (problem,) = stale(parse_course(root))
+    assert problem.startswith("lessons/index.md: the quick start") and "+python -m pytest -x" in problem
+    assert sync(parse_course(root)) == [root / "lessons" / "index.md"]
+    assert "python -m pytest -x\n```" in (root / "lessons" / "index.md").read_text()
 
 
 def test_markers_that_went_missing_say_how_to_mend_it(tmp_path):
