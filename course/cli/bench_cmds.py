@@ -15,11 +15,28 @@ from rich.table import Table
 
 from ..models import DEFAULT_MODEL
 from .course_cmds import _mb
-from .main import cli, console, friendly_errors, print_json, spinner
+from .main import cli, console, err_console, friendly_errors, print_json, spinner
 
 
 model_option = click.option("--model", default=DEFAULT_MODEL, show_default=True, help="registry alias of the model")
 json_option = click.option("--json", "as_json", is_flag=True, help="print only JSON")
+save_option = click.option("--save", is_flag=True,
+                           help="commit the figures as the lesson's data and rewrite its page's tables from them")
+
+
+def save_figures(name: str, data: dict, *, model: str | None = None) -> None:
+    """``--save``: the result into ``lessons/<lesson>/data/``, then the page's tables from it."""
+    import sys
+
+    from ..bench.record import save, sync
+    from ..exercises.meta import find_root, parse_course
+
+    course = parse_course(find_root())
+    command = "course " + " ".join(sys.argv[1:])
+    path = save(course, name, data, command=command, model=model)
+    err_console.print(f"saved {path.relative_to(course.root)}", highlight=False)
+    for page in sync(course, [name]):
+        err_console.print(f"wrote the tables of {page.relative_to(course.root)}", highlight=False)
 
 
 def runs_option(default: int):
@@ -32,7 +49,7 @@ max_tokens_option = click.option("--max-tokens", default=64, show_default=True)
 
 def generation_options(func):
     """--model, --runs, --max-tokens and --json: the options of a benchmark that generates from a model."""
-    for option in (json_option, max_tokens_option, runs_option(5), model_option):
+    for option in (save_option, json_option, max_tokens_option, runs_option(5), model_option):
         func = option(func)
     return func
 
@@ -48,7 +65,8 @@ def bench(ctx: click.Context) -> None:
 @bench.command()
 @generation_options
 @friendly_errors
-def generation(model: str = DEFAULT_MODEL, runs: int = 5, max_tokens: int = 64, as_json: bool = False) -> None:
+def generation(model: str = DEFAULT_MODEL, runs: int = 5, max_tokens: int = 64, as_json: bool = False,
+               save: bool = False) -> None:
     """Time to first token and tokens/s of the course backend beside raw llama-cpp-python (lesson 00)."""
     from ..bench.generation import bench_generation
 
@@ -56,6 +74,8 @@ def generation(model: str = DEFAULT_MODEL, runs: int = 5, max_tokens: int = 64, 
         task = bar.add_task(f"benchmarking {model}", total=runs)
         result = bench_generation(model, runs=runs, max_tokens=max_tokens,
                                   progress=lambda done, total: bar.update(task, completed=done))
+    if save:
+        save_figures("generation", result.to_dict(), model=model)
     if as_json:
         print_json(result.to_dict())
         return
@@ -79,13 +99,16 @@ def generation(model: str = DEFAULT_MODEL, runs: int = 5, max_tokens: int = 64, 
 @model_option
 @runs_option(5)
 @json_option
+@save_option
 @friendly_errors
-def grammar(model: str, runs: int, as_json: bool) -> None:
+def grammar(model: str, runs: int, as_json: bool, save: bool) -> None:
     """The cost of grammar-constrained tool calls in decode speed (lesson 00)."""
     from ..bench.generation import bench_tool_grammar
 
     with spinner(f"benchmarking tool-call grammar on {model} ...", as_json):
         cost = bench_tool_grammar(model, runs=runs)
+    if save:
+        save_figures("grammar", cost.to_dict(), model=model)
     if as_json:
         print_json(cost.to_dict())
         return
@@ -133,13 +156,15 @@ def grading(submissions: int, lessons: tuple[str, ...], as_json: bool) -> None:
 @bench.command()
 @generation_options
 @friendly_errors
-def serving(model: str, runs: int, max_tokens: int, as_json: bool) -> None:
+def serving(model: str, runs: int, max_tokens: int, as_json: bool, save: bool) -> None:
     """course serve's per-request overhead per protocol face, and throughput with 1, 2, 4 clients (lesson 07)."""
     from ..bench.serving import bench_serving
 
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task(f"{runs} runs per path, then 1, 2, 4 clients", total=5)
         result = bench_serving(model, runs=runs, max_tokens=max_tokens, progress=lambda: bar.advance(task))
+    if save:
+        save_figures("serving", result.to_dict())
     if as_json:
         print_json(result.to_dict())
         return
@@ -166,8 +191,9 @@ def serving(model: str, runs: int, max_tokens: int, as_json: bool) -> None:
 
 @bench.command()
 @json_option
+@save_option
 @friendly_errors
-def routing(as_json: bool) -> None:
+def routing(as_json: bool, save: bool) -> None:
     """Lesson 05's task set all local, routed, as a cascade and all cloud: share, accuracy, cost."""
     from ..routing.bench import ROUTED_RUNS, bench_routing
     from ..routing.router import load_tasks
@@ -176,6 +202,8 @@ def routing(as_json: bool) -> None:
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task(f"{n} tasks, four ways", total=4 * n)
         result = bench_routing(progress=lambda *_: bar.advance(task))
+    if save:
+        save_figures("routing", result.to_dict())
     if as_json:
         print_json(result.to_dict())
         return
@@ -208,13 +236,16 @@ def routing(as_json: bool) -> None:
 @bench.command()
 @max_tokens_option
 @json_option
+@save_option
 @friendly_errors
-def foundry(max_tokens: int, as_json: bool) -> None:
+def foundry(max_tokens: int, as_json: bool, save: bool) -> None:
     """SmolLM2 on llama.cpp (GGUF) beside Foundry Local (ONNX int4): load, speed, memory, answers (lesson 06)."""
     from ..foundry.compare import compare
 
     with spinner("llama.cpp, then Foundry Local, each in a process of its own", as_json):
         result = compare(max_tokens=max_tokens)
+    if save:
+        save_figures("foundry", result.to_dict() | {"max_tokens": max_tokens})
     if as_json:
         print_json(result.to_dict())
         return

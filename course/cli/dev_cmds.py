@@ -38,12 +38,15 @@ def check(as_json: bool) -> None:
 @dev.command("sync")
 @friendly_errors
 def sync() -> None:
-    """Write the site's navigation, the lessons table and README's lesson list from course.toml."""
+    """Write the site's navigation, the lessons table and README's lesson list from course.toml, and the
+    lesson pages' benchmark tables from their committed data."""
+    from ..bench.record import sync as write_tables
     from ..dev.sync import sync as write
     from ..exercises.meta import find_root, parse_course
 
     root = find_root()
-    changed = write(parse_course(root))
+    course = parse_course(root)
+    changed = write(course) + write_tables(course)
     for path in changed:
         console.print(f"wrote {path.relative_to(root)}")
     console.print("already in sync" if not changed else f"{len(changed)} file(s) written")

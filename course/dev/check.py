@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..exercises.meta import Course, Lesson
+from ..bench.record import stale as bench_stale
 from .sync import stale
 
 
@@ -155,6 +156,7 @@ def _imports(path: Path, package: str) -> set[str]:
 
 CHECKS: dict[str, Callable[[Course], list[str]]] = {
     "generated lesson lists": stale,
+    "benchmark tables match their committed data": bench_stale,
     "lesson folders": lesson_folders,
     "extras": extras_exist,
     "grading fixtures": fixtures_declared,

@@ -1,0 +1,81 @@
+"""Every benchmark table on a lesson page is what the code makes of data committed beside it (issue 19)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+
+from course.bench import record
+from course.exercises.meta import parse_course
+
+from conftest import ROOT
+
+COURSE = parse_course(ROOT)
+BENCHMARKS = [(lesson, name) for lesson in COURSE.lessons for name in lesson.benchmarks]
+
+
+def test_every_page_table_is_what_its_data_gives():
+    assert record.stale(COURSE) == []
+
+
+@pytest.mark.parametrize("lesson,name", BENCHMARKS, ids=[n for _, n in BENCHMARKS])
+def test_every_benchmark_of_an_available_lesson_has_committed_data_and_a_region(lesson, name):
+    found = record.records(COURSE, name)
+    assert found, f"run `course bench {name} --save` and commit lessons/{lesson.page.split('/')[1]}/data/"
+    for rec in found:
+        assert rec["command"].startswith(f"course bench {name}") and "--save" in rec["command"]
+        assert rec["date"] and rec["machine"]
+    assert record.begin_marker(name) in (ROOT / lesson.page).read_text()
+
+
+def test_a_changed_figure_is_reported_with_its_difference(monkeypatch):
+    real = record.records
+
+    def altered(course, name):
+        found = copy.deepcopy(real(course, name))
+        if name == "routing":
+            found[0]["result"]["runs"]["all local"]["correct"] += 1
+        return found
+
+    monkeypatch.setattr(record, "records", altered)
+    problems = [p for p in record.stale(COURSE) if "routing" in p]
+    assert len(problems) == 1 and "course dev sync" in problems[0] and "+| all local | 100% | 15/24" in problems[0]
+
+
+def test_lesson_03_quotes_its_committed_speeds():
+    """The prose of lesson 03 names the fastest file and quotes three speeds: all from the committed ladders."""
+    page = (ROOT / "lessons" / "l03_quantization" / "index.md").read_text()
+    folder = ROOT / "lessons" / "l03_quantization" / "claims"
+    quoted = {}
+    for model, short in (("smollm2-135m", "SmolLM2"), ("qwen2.5-coder-0.5b", "Qwen")):
+        rungs = {r["level"]: r for r in json.loads((folder / f"claims_{model}.json").read_text())["rungs"]}
+        ladder = {k: v for k, v in rungs.items() if not k.startswith("shipped")}
+        assert max(ladder, key=lambda k: ladder[k]["gen_tokens_per_s"]) == "Q4_0", model
+        quoted[short] = [round(rungs[k]["gen_tokens_per_s"]) for k in ("Q4_K_M", "Q5_K_S", "Q8_0")]
+    assert "the fastest file of both ladders is Q4_0" in " ".join(page.split())
+    text = " ".join(page.split())
+    smol, qwen = quoted["SmolLM2"], quoted["Qwen"]
+    assert re.search(rf"SmolLM2 {smol[0]}, {smol[1]} and {smol[2]} tokens per second; Qwen {qwen[0]}, {qwen[1]} "
+                     rf"and {qwen[2]}", text), (smol, qwen)
+
+
+def test_lesson_05_prose_quotes_its_committed_run():
+    r = record.records(COURSE, "routing")[0]["result"]
+    text = " ".join((ROOT / "lessons" / "l05_hybrid_routing" / "index.md").read_text().split())
+    p = {kind: [t["p_simple"] for t in r["per_task"] if t["kind"] == kind] for kind in ("routine", "complex")}
+    right, of = r["routine_handled_locally"]["correct"], r["routine_handled_locally"]["of"]
+    checked = r["runs"]["all local"]["checked"]
+    quoted = [
+        f"labels on {r['router_agreement']:.0%} of the tasks",
+        f"Routine tasks get {min(p['routine']):.3g} to {max(p['routine']):.3g} and complex ones "
+        f"{min(p['complex']):.3g} to {max(p['complex']):.3g}",
+        f"it escalates {1 - r['runs']['cascade']['local_share']:.0%} of the tasks",
+        f"all cloud costs only {r['cost_ratio_cloud_over_routed']['cascade']:.1f}x as much",
+        f"right on {right} of the {of} routine checked tasks ({right / of:.0%})",
+        f"none of the {checked - of} checked complex ones",
+    ]
+    for phrase in quoted:
+        assert phrase in text, phrase
