@@ -63,17 +63,21 @@ def user(text="hi"):
     return [{"role": "user", "content": text}]
 
 
+# The tool's rule: ISO 8601 to the second, with the zone's offset (what isoformat(timespec="seconds") gives).
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
+ISO_RULE = ("an ISO 8601 time to the second with the zone's offset, such as 2026-12-01T17:50:04+09:00 "
+            "(no fractions of a second, no 'Z')")
 
 
 # --- l00.1 a typed tool ------------------------------------------------------
 
 
 def test_time_tool_returns_iso_time_in_zone(target):
-    """get_current_time("Asia/Tokyo") returns the time now in Tokyo as ISO 8601 with its +09:00 offset."""
+    """get_current_time("Asia/Tokyo") returns the time now in Tokyo, to the second, with its +09:00 offset,
+    such as 2026-12-01T17:50:04+09:00 (no fractions of a second)."""
     tool_ = target.load("time_tool").get_current_time
     text = tool_("Asia/Tokyo")
-    assert ISO.match(text), f"expected ISO 8601 like 2026-11-21T20:05:00+09:00, got {text!r}"
+    assert ISO.match(text), f"expected {ISO_RULE}, got {text!r}"
     stamp = datetime.fromisoformat(text)
     assert stamp.utcoffset() == timedelta(hours=9)
     assert abs((stamp - datetime.now(timezone.utc)).total_seconds()) < 5
@@ -241,7 +245,7 @@ def test_real_model_agent_answers_with_the_time(target, smollm2):
     assert run.stop_reason == "answer", "the loop should end with an answer within max_steps"
     assert run.tool_messages, "the model should have called get_current_time"
     result = run.tool_messages[0]["content"]
-    assert ISO.match(result), f"the tool result should be an ISO time, got {result!r}"
+    assert ISO.match(result), f"the tool result should be {ISO_RULE}, got {result!r}"
     assert result[11:16] in (run.answer or ""), "the final answer should carry the time the tool returned"
 
 

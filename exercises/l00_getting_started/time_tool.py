@@ -17,6 +17,10 @@ def get_current_time(timezone: str = "UTC") -> str:
 
     Args:
         timezone: An IANA timezone name such as "Europe/Paris" or "Asia/Tokyo".
+
+    Returns:
+        The time to the second with the zone's offset, such as "2026-12-01T17:50:04+09:00"
+        (no fractions of a second).
     """
     # YOUR CODE HERE: exercise l00.1, Write a typed tool
     raise NotImplementedError("exercise l00.1: read lessons/l00_getting_started/index.md#write-a-typed-tool, then run `course check l00`")
