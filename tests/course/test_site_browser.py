@@ -193,6 +193,8 @@ def test_phone_width_reads_and_the_drawer_navigates(browser, http_site, screensh
     page.click("label.md-header__button[for=__drawer]")
     link = page.locator("nav.md-nav--primary a.md-nav__link", has_text=re.compile("Ollama")).first
     link.wait_for(state="visible")
+    # the drawer has slid fully in (it starts off the left edge of the screen)
+    page.wait_for_function("document.querySelector('.md-sidebar--primary').getBoundingClientRect().left >= 0")
     page.screenshot(path=str(screenshots / "phone-drawer.png"))
     link.click()
     page.wait_for_load_state("load")
