@@ -126,7 +126,7 @@ def fetch(asset: NpmAsset, cache: Path | None = None, registry: str | None = Non
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # two builds at once never share one
     partial.write_bytes(data)
     partial.replace(path)
 
