@@ -32,6 +32,8 @@ BACKENDS: dict[str, BackendSpec] = {spec.name: spec for spec in (
     BackendSpec("ollama", "course.backends.ollama_native", "OllamaBackend", about="Ollama's native API"),
     BackendSpec("foundry-local", "course.foundry.runtime", "FoundryLocalBackend", extra="foundry",
                 about="Foundry Local's SDK in this process (lesson 06)"),
+    BackendSpec("onnxruntime-genai", "course.backends.onnx_genai", "OnnxGenAIBackend", extra="foundry-prepare",
+                about="a registry model's int4 ONNX form, run by ONNX Runtime GenAI in this process (lesson 04)"),
     BackendSpec("fake", "course.backends.fake", "ScriptedBackend", about="a scripted fake that injects faults"),
 )}
 

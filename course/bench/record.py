@@ -244,12 +244,17 @@ def _regions(course: Course) -> list[tuple[Path, str]]:
     return found
 
 
+def _rel(page: Path) -> str:
+    """``lessons/<lesson>/index.md`` from a page's path."""
+    return "/".join(page.parts[-3:])
+
+
 def _split(text: str, name: str, page: Path) -> tuple[str, str, str]:
     begin, end = begin_marker(name), end_marker(name)
     start = text.find(begin)
     stop = text.find(end, start) if start >= 0 else -1
     if start < 0 or stop < 0:
-        raise CourseError(f"{page.name}: data for benchmark '{name}' is committed but the page has no region for "
+        raise CourseError(f"{_rel(page)}: data for benchmark '{name}' is committed but the page has no region for "
                           f"its tables: put the two lines\n{begin}{end}where they belong, then run `course dev sync`")
     return text[:start + len(begin)], text[start + len(begin):stop], text[stop:]
 
@@ -257,7 +262,7 @@ def _split(text: str, name: str, page: Path) -> tuple[str, str, str]:
 def _wanted(course: Course, name: str, page: Path) -> str:
     found = records(course, name)
     if not found:
-        raise CourseError(f"{page.name} has a region for benchmark '{name}' but no data: run "
+        raise CourseError(f"{_rel(page)} has a region for benchmark '{name}' but no data: run "
                           f"`course bench {name} --save` to measure and commit it")
     return "\n" + RENDERERS[name](found) + "\n"
 
