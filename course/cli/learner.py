@@ -1,4 +1,5 @@
-"""Learner verbs: lessons, check, hint, solution, reset, progress; and `exercises build`."""
+"""Learner verbs: lessons, check, hint, solution, reset, progress (watch is in :mod:`.watch`); and
+`exercises build`, `grade`."""
 
 from __future__ import annotations
 
@@ -8,25 +9,37 @@ import time
 from pathlib import Path
 
 import click
+from rich import box
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ..exercises.generate import build, lesson_files, out_of_sync, write_lesson
-from ..exercises.meta import Course, CourseError, Lesson, load_course
+from ..exercises.meta import Course, CourseError, Exercise, Lesson, load_course
 from ..exercises.progress import Progress
+from ..exercises.reveal import exercise_solution
 from ..grading.runner import grade_lesson
+from .feedback import print_next_steps, print_report, progress_line
 from .main import cli, console, friendly_errors, print_json, spinner
 
 
-def _next_lesson(course: Course, progress: Progress) -> Lesson:
-    for lesson in course.lessons:
-        if not all(progress.passed.get(ex.id) for ex in lesson.exercises):
-            return lesson
-    return course.lessons[-1]
+def _target(course: Course, progress: Progress, name: str | None) -> tuple[Lesson, Exercise | None]:
+    """What a learner verb is about: the lesson or exercise named (``l00``, ``l00.1``), or by default the
+    current exercise (the first one that has not passed) and its lesson."""
+    if name:
+        return course.find(name)
+    current = progress.current(course)
+    if current is None:
+        return course.lessons[-1], None
+    return course.lesson(current.lesson), current
 
 
-def _first_unfinished(lesson: Lesson, progress: Progress):
-    return next((ex for ex in lesson.exercises if not progress.passed.get(ex.id)), None)
+def _passed_mark(progress: Progress, ex_id: str, current: Exercise | None) -> str:
+    if progress.passed.get(ex_id):
+        return "[green]✓[/]"
+    if current is not None and current.id == ex_id:
+        return "[bold cyan]▶[/]"
+    return "[red]✗[/]" if ex_id in progress.passed else "·"
 
 
 @cli.command()
@@ -36,149 +49,201 @@ def lessons(as_json: bool) -> None:
     """List the lessons and exercises with your progress."""
     course = load_course()
     progress = Progress.load(course)
+    current = progress.current(course)
     rows = [
         {"lesson": l.slug, "short": l.short, "title": l.title,
          "exercises": [{"id": e.id, "title": e.title, "file": f"exercises/{l.slug}/{e.file}",
-                        "points": e.max_points, "passed": bool(progress.passed.get(e.id))} for e in l.exercises]}
+                        "points": e.max_points, "passed": bool(progress.passed.get(e.id)),
+                        "points_earned": progress.points.get(e.id, [None])[0]} for e in l.exercises]}
         for l in course.lessons
     ]
     if as_json:
         print_json(rows)
         return
-    table = Table(title=course.title)
-    for col in ("", "exercise", "title", "file", "points"):
-        table.add_column(col)
-    for lesson, row in zip(course.lessons, rows):
-        table.add_row("", f"[bold]{lesson.short}[/]", f"[bold]{escape(lesson.title)}[/]", lesson.page, "")
-        for ex in row["exercises"]:
-            table.add_row("[green]✓[/]" if ex["passed"] else "·", ex["id"], escape(ex["title"]), ex["file"],
-                          str(ex["points"]))
-    for lesson in course.planned:
-        table.add_row("", f"[dim]{lesson.short}[/]", f"[dim]{escape(lesson.title)}[/]", "[dim]coming[/]", "")
+    # Paths are shortened to the file name (the legend says where files live) so the table fits 80 columns.
+    table = Table(title=course.title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=1)
+    table.add_column("file", no_wrap=True)
+    table.add_column("points", justify="right", no_wrap=True)
+    for lesson in course.all_lessons:
+        if not lesson.ready:
+            table.add_row("", f"[dim]{lesson.short}[/]", f"[dim]{escape(lesson.title)}[/]", "[dim]planned[/]", "")
+            continue
+        score = progress.lesson_score(lesson)
+        total = sum(ex.max_points for ex in lesson.exercises)
+        done = sum(1 for ex in lesson.exercises if progress.passed.get(ex.id))
+        table.add_row("", f"[bold]{lesson.short}[/]", f"[bold]{escape(lesson.title)}[/]",
+                      f"{done}/{len(lesson.exercises)} passed", f"{score[0] if score else '-'}/{total}")
+        for ex in lesson.exercises:
+            earned = progress.points.get(ex.id)
+            table.add_row(_passed_mark(progress, ex.id, current), ex.id, escape(ex.title), ex.file,
+                          f"{earned[0] if earned else '-'}/{ex.max_points}")
     console.print(table)
-    console.print("Start with [bold]course check[/]: it grades the next unfinished lesson.")
-
-
-def _print_report(report, lesson: Lesson) -> None:
-    table = Table(title=f"{lesson.short} {lesson.title}: {report.target}")
-    for col in ("", "test", "exercise", "points"):
-        table.add_column(col)
-    for t in report.tests:
-        mark = "[green]✓[/]" if t.outcome == "passed" else ("[yellow]…[/]" if t.outcome == "skipped" else "[red]✗[/]")
-        table.add_row(mark, escape(t.name), t.exercise, f"{t.points}/{t.max_points}")
-    console.print(table)
-    failures = [t for t in report.tests if t.outcome != "passed"]
-    shown = set()
-    for t in failures:
-        if t.exercise in shown:
-            continue  # one explanation per exercise keeps the screen readable
-        shown.add(t.exercise)
-        console.print(f"\n[red]✗ {t.exercise}[/] [bold]{escape(t.name)}[/]")
-        if t.expected and not t.hidden:
-            console.print(f"  expected: {escape(t.expected)}")
-        got = next((line for line in t.message.splitlines() if line.strip()), t.outcome)
-        console.print(f"  got: {escape(got[:400])}")
-        console.print(f"  hint: {escape(t.hint)}")
-        console.print(f"  read: {t.section}")
-    for err in report.collect_errors:
-        console.print(f"\n[red]could not load[/] {escape(err['where'])}:\n{escape(err['message'][-800:])}")
-    colour = "green" if report.passed else "yellow"
-    console.print(f"\n[{colour}]{report.points}/{report.max_points} points[/]")
-    if report.passed:
-        console.print(f"All done. Compare with the reference: [bold]course solution {lesson.short}[/]")
-    elif failures:
-        console.print("Stuck? [bold]course hint[/] shows the next hint.")
+    console.print(progress_line(course, progress))
+    console.print("[green]✓[/] passed  [red]✗[/] failed its last check  · not checked yet  [bold cyan]▶[/] current\n"
+                  "points: at the last check / in all (- not checked yet)  [dim]planned[/]: not written yet")
+    console.print("Files: exercises/<lesson>/<file>. Pages: lessons/<lesson>/index.md.")
+    if current is not None:
+        console.print(f"Next: [bold]course watch[/] (re-checks {current.id} each time you save "
+                      f"{current.file}), or [bold]course check {current.id}[/].")
 
 
 @cli.command()
-@click.argument("lesson", required=False)
+@click.argument("lesson", required=False, metavar="[LESSON|EXERCISE]")
 @click.option("--target", default="exercises", show_default=True,
               help="what to grade: exercises, solutions, or a submission folder")
 @click.option("--exercise", "exercise", default=None, help="grade one exercise only, e.g. l00.3")
-@click.option("--public-only", is_flag=True, help="skip the hidden tests")
+@click.option("--public-only", is_flag=True, help="skip the hidden tests (such a check is not recorded)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object (exit 0 whether or not tests pass)")
 @friendly_errors
 def check(lesson: str | None, target: str, exercise: str | None, public_only: bool, as_json: bool) -> None:
-    """Grade a lesson (default: the next unfinished one)."""
+    """Grade a lesson or one exercise (default: the lesson of the current exercise)."""
     course = load_course()
     progress = Progress.load(course)
-    chosen = course.lesson(lesson) if lesson else _next_lesson(course, progress)
     if exercise:
-        course.exercise(exercise)  # a clear error for an unknown id
-    with spinner(f"grading {chosen.slug} ({target}) ...", quiet=as_json):
-        report = grade_lesson(chosen, target, hidden=not public_only, exercise=exercise, course=course)
-    if target == "exercises" and not exercise:
-        progress.record(report)
+        chosen, one = course.find(exercise)
+        if one is None or (lesson and course.find(lesson)[0] != chosen):
+            raise CourseError(f"--exercise takes an exercise of the lesson checked, such as {chosen.short}.1")
+    else:
+        chosen, one = course.find(lesson) if lesson else (_target(course, progress, None)[0], None)
+    with spinner(f"grading {one.id if one else chosen.slug} ({target}) ...", quiet=as_json):
+        report = grade_lesson(chosen, target, hidden=not public_only, exercise=one.id if one else None,
+                              course=course)
+    newly = []
+    if target == "exercises" and not public_only:
+        newly = progress.record(report)
         progress.save()
     if as_json:
         print_json(report.to_dict())
-    else:
-        _print_report(report, chosen)
+        return
+    print_report(console, report, chosen)
+    if target != "exercises":
+        console.print(f"\n{report.points}/{report.max_points} points")
+        return
+    print_next_steps(console, report, chosen, newly)
+    if public_only:
+        console.print("(--public-only: not recorded in your progress)")
+    console.print(progress_line(course, progress))
 
 
 @cli.command()
-@click.argument("exercise", required=False)
+@click.argument("name", required=False, metavar="[EXERCISE|LESSON]")
 @friendly_errors
-def hint(exercise: str | None) -> None:
-    """Show the next hint for an exercise (default: the first unfinished one)."""
+def hint(name: str | None) -> None:
+    """Show the next hint for an exercise (default: the current one; a lesson: its first unfinished one)."""
     course = load_course()
     progress = Progress.load(course)
-    if exercise:
-        ex = course.exercise(exercise)
-    else:
-        lesson = _next_lesson(course, progress)
-        ex = _first_unfinished(lesson, progress)
+    lesson, ex = _target(course, progress, name)
+    if ex is None:
+        ex = progress.first_unfinished(lesson.exercises)
         if ex is None:
-            console.print("Every exercise has passed its check. Nothing left to hint at.")
+            console.print(f"Every exercise of {lesson.short} has passed. Compare with the reference: "
+                          f"[bold]course solution {lesson.short}[/]")
             return
-    if not ex.hints:
-        console.print(f"{ex.id} has no hints; read {course.lesson(ex.lesson).section_url(ex)}")
-        return
+    section = lesson.section_url(ex)
     index = progress.next_hint(ex.id, len(ex.hints))
     progress.save()
+    if index is None:
+        _after_last_hint(course, progress, lesson, ex)
+        return
     console.print(f"[bold]{ex.id} {escape(ex.title)}[/]  hint {index + 1}/{len(ex.hints)}")
     console.print(escape(ex.hints[index]))
-    console.print(f"read: {course.lesson(ex.lesson).section_url(ex)}")
+    console.print(f"read: {section}")
+
+
+def _after_last_hint(course: Course, progress: Progress, lesson: Lesson, ex: Exercise) -> None:
+    """No hint left: say what to do next instead of repeating the last one."""
+    section = lesson.section_url(ex)
+    if progress.passed.get(ex.id):
+        console.print(f"{ex.id} has passed. Compare your code with the reference: [bold]course solution {ex.id}[/]")
+        return
+    seen = f"all {len(ex.hints)} hints" if ex.hints else "the hints (it has none)"
+    console.print(f"You have seen {seen} of [bold]{ex.id} {escape(ex.title)}[/]. Next:")
+    failing = progress.failing.get(ex.id)
+    if failing:
+        console.print(f"  1. your last check failed {', '.join(failing)}: "
+                      f"[bold]course check {ex.id}[/] says what each expected and got")
+    else:
+        console.print(f"  1. run [bold]course check {ex.id}[/]: each failing test says what it expected and got")
+    console.print(f"  2. read {section}")
+    console.print(f"  3. once it passes, [bold]course solution {ex.id}[/] shows the reference beside your code")
 
 
 @cli.command()
-@click.argument("lesson")
+@click.argument("name", required=False, metavar="[EXERCISE|LESSON]")
 @friendly_errors
-def solution(lesson: str) -> None:
-    """Show the reference solution of a lesson, once its check has passed."""
+def solution(name: str | None) -> None:
+    """Show an exercise's reference beside your code, once it passes (default: the one that passed last)."""
     course = load_course()
-    chosen = course.lesson(lesson)
     progress = Progress.load(course)
-    missing = [ex.id for ex in chosen.exercises if not progress.passed.get(ex.id)]
-    if missing:
-        score = progress.scores.get(chosen.slug)
+    if name:
+        lesson, one = course.find(name)
+    elif progress.last_passed and progress.passed.get(progress.last_passed):
+        lesson, one = course.find(progress.last_passed)
+    else:
+        current = progress.current(course)
+        raise CourseError("solutions unlock one exercise at a time, once its check passes; none has passed yet"
+                          + (f". The current exercise is {current.id}: run `course check {current.id}`"
+                             if current else ""))
+    wanted = [one] if one else list(lesson.exercises)
+    shown = [ex for ex in wanted if progress.passed.get(ex.id)]
+    locked = [ex for ex in wanted if not progress.passed.get(ex.id)]
+    if not shown:
+        last = progress.points.get(one.id) if one else progress.lesson_score(lesson)
         raise CourseError(
-            f"solutions are shown once your check passes; still open: {', '.join(missing)}"
-            + (f" (last check: {score[0]}/{score[1]} points)" if score else "")
-            + f". Run `course check {chosen.short}`."
+            f"solutions are shown once their check passes; still open: {', '.join(ex.id for ex in locked)}"
+            + (f" (last check: {last[0]}/{last[1]} points)" if last else "")
+            + f". Run `course check {one.id if one else lesson.short}`."
         )
+    for ex in shown:
+        _print_solution(course, ex)
+    if locked:
+        console.print(f"\nStill locked (not passed yet): {', '.join(ex.id for ex in locked)}.")
+
+
+def _print_solution(course: Course, ex: Exercise) -> None:
     from rich.syntax import Syntax
 
-    for ex_file in dict.fromkeys(ex.file for ex in chosen.exercises):
-        path = course.solutions_dir / chosen.slug / ex_file
-        console.rule(f"solutions/{chosen.slug}/{ex_file}")
-        console.print(Syntax(path.read_text(), "python", line_numbers=True))
+    console.rule(f"{ex.id} {escape(ex.title)}")
+    for part in exercise_solution(course, ex):
+        if not part.diff:
+            console.print(f"{part.function}() in {part.learner_file} is the reference, line for line:")
+            console.print(Syntax(part.reference, "python", word_wrap=True))
+            continue
+        if not part.learner_has_it:
+            console.print(f"{part.function}() is not in {part.learner_file} (or the file does not parse); "
+                          "the reference:")
+        else:
+            console.print(f"{part.function}(): [red]-[/] your line, [green]+[/] the reference's")
+        diff = Text()
+        for line in part.diff.splitlines():
+            style = {"-": "red", "+": "green", "@": "cyan"}.get(line[:1], "")
+            diff.append(line + "\n", style="bold " + style if line[:3] in ("---", "+++") else style)
+        console.print(diff, end="", soft_wrap=True)
 
 
 @cli.command()
-@click.argument("lesson")
+@click.argument("name", metavar="LESSON|EXERCISE")
 @click.option("--file", "file", default=None, help="reset one file only, e.g. agent.py")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @friendly_errors
-def reset(lesson: str, file: str | None, yes: bool) -> None:
-    """Restore a lesson's exercises to their starting state (your version is backed up first)."""
+def reset(name: str, file: str | None, yes: bool) -> None:
+    """Restore a lesson's exercises (or one exercise's file) to their start; yours is backed up first."""
     course = load_course()
-    chosen = course.lesson(lesson)
+    chosen, one = course.find(name)
     generated = lesson_files(course, chosen)
+    if one is not None:
+        if file and file != one.file:
+            raise CourseError(f"{one.id} is in {one.file}, not {file}")
+        file = one.file
     if file and file not in generated:
         raise CourseError(f"{chosen.slug} has no file {file}; its files are {', '.join(generated)}")
     what = f"exercises/{chosen.slug}/{file}" if file else f"exercises/{chosen.slug}/"
-    if not yes and not click.confirm(f"Reset {what}? Your current version is kept in .course/backups/"):
+    cleared = [ex.id for ex in chosen.exercises if file is None or ex.file == file]
+    if not yes and not click.confirm(f"Reset {what} ({', '.join(cleared)})? "
+                                     "Your current version is kept in .course/backups/"):
         return
     src = course.exercises_dir / chosen.slug
     backup = course.root / ".course" / "backups" / time.strftime("%Y%m%d-%H%M%S") / chosen.slug
@@ -188,7 +253,12 @@ def reset(lesson: str, file: str | None, yes: bool) -> None:
         (src / file).write_text(generated[file])
     else:
         write_lesson(course, chosen)
-    console.print(f"Reset {what}. Your previous version: {backup.relative_to(course.root)}")
+    progress = Progress.load(course)
+    progress.forget(cleared)
+    progress.save()
+    console.print(f"Reset {what}: {', '.join(cleared)} start{'s' if len(cleared) == 1 else ''} again "
+                  "(recorded results cleared).")
+    console.print(f"Your previous version: {backup.relative_to(course.root)}")
 
 
 @cli.command()
@@ -201,19 +271,21 @@ def progress(as_json: bool) -> None:
     rows = []
     for lesson in course.lessons:
         done = sum(1 for ex in lesson.exercises if prog.passed.get(ex.id))
-        score = prog.scores.get(lesson.slug)
+        score = prog.lesson_score(lesson)
         rows.append({"lesson": lesson.slug, "exercises_passed": done, "exercises": len(lesson.exercises),
-                     "points": score[0] if score else None, "max_points": score[1] if score else None})
+                     "points": score[0] if score else None,
+                     "max_points": sum(ex.max_points for ex in lesson.exercises)})
     if as_json:
         print_json(rows)
         return
     table = Table(title="Your progress")
-    for col in ("lesson", "exercises passed", "points (last check)"):
+    for col in ("lesson", "exercises passed", "points (last checks)"):
         table.add_column(col)
     for r in rows:
         pts = f"{r['points']}/{r['max_points']}" if r["points"] is not None else "not checked yet"
         table.add_row(r["lesson"], f"{r['exercises_passed']}/{r['exercises']}", pts)
     console.print(table)
+    console.print(progress_line(course, prog))
 
 
 @cli.group()

@@ -16,20 +16,32 @@ VERB_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+START_HERE = "New here? Run `course doctor`, then `course demo`, then `course lessons` and `course watch`."
+
+
+def describe(command: click.Command) -> str:
+    """A command's first sentence, whole: the help wraps it rather than cutting it with '...'."""
+    return command.get_short_help_str(limit=1000)
+
+
 class GroupedCommands(click.Group):
-    """A click group whose help lists the commands by :data:`VERB_GROUPS`, in the table's order."""
+    """A click group whose help lists the commands by :data:`VERB_GROUPS`, in the table's order, each with its
+    whole first sentence (wrapped, never cut), and ends with where a new learner starts."""
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        width = (formatter.width or 80) - 6 - max(map(len, self.commands), default=0)  # as click's own help
         for title, names in VERB_GROUPS.items():
-            rows = [(name, self.commands[name].get_short_help_str(width)) for name in names if name in self.commands]
+            rows = [(name, describe(self.commands[name])) for name in names if name in self.commands]
             if rows:
                 with formatter.section(title):
                     formatter.write_dl(rows)
         others = sorted(set(self.commands) - {n for names in VERB_GROUPS.values() for n in names})
         if others:
             with formatter.section("Other"):
-                formatter.write_dl([(name, self.commands[name].get_short_help_str(width)) for name in others])
+                formatter.write_dl([(name, describe(self.commands[name])) for name in others])
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_paragraph()
+        formatter.write_text(START_HERE)
 
 
 def find_command(group: click.Group, words: list[str]) -> click.Command | None:

@@ -152,6 +152,16 @@ class Course:
                     return ex
         raise CourseError(f"unknown exercise '{exercise_id}' (see `course lessons`)")
 
+    def find(self, name: str) -> tuple[Lesson, Exercise | None]:
+        """A lesson or one of its exercises: ``l00``, ``0`` or a slug names a lesson, ``l00.1`` an exercise."""
+        if "." in name:
+            ex = self.exercise(name)
+            return self.lesson(ex.lesson), ex
+        return self.lesson(name), None
+
+    def exercises_in_order(self) -> tuple[Exercise, ...]:
+        return tuple(ex for lesson in self.lessons for ex in lesson.exercises)
+
     @property
     def solutions_dir(self) -> Path:
         return self.root / "solutions"
