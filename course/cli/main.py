@@ -1,6 +1,6 @@
 """``course``: the command line of the course.
 
-Learner verbs: lessons, check, hint, solution, reset, progress.
+Learner verbs: lessons, watch, check, hint, solution, reset, progress.
 Course verbs: doctor, demo, models, bench. Instructor verbs: exercises build, grade,
 nbgrader export.
 Every verb a script would call has a ``--json`` form. Expected mistakes (an
@@ -65,4 +65,4 @@ def main() -> None:
 
 # Commands register themselves on import; importing here keeps `course --help` complete.
 from . import (bench_cmds, course_cmds, deploy_cmd, dev_cmds, foundry_cmd, instructor, learner,  # noqa: E402,F401
-               model_cmds, serve_cmd)
+               model_cmds, serve_cmd, watch)

@@ -1,6 +1,6 @@
 """The learner's verbs as a new learner meets them (issue 19): honest progress, per-exercise solutions, hints that
 end in a next step, feedback for every failing test, an 80-column `course lessons` and `course --help`, and
-(`course watch` comes next).
+`course watch` driven through a pseudo-terminal.
 
 Every check here grades l00.1 or l00.2 alone (no real model), in a private copy of the course."""
 
@@ -180,5 +180,97 @@ def test_help_groups_verbs_cuts_nothing_and_says_where_to_start(course_copy):
     sections = re.findall(r"^(\S[^\n]*):$", out, re.M)
     assert sections[:2] == ["Options", "Learners"] and "Instructors" in sections
     learners = out.split("Learners:")[1].split("\n\n")[0]
-    assert all(f"  {verb} " in learners for verb in ("lessons", "check", "hint", "solution", "reset"))
+    assert all(f"  {verb} " in learners for verb in ("lessons", "watch", "check", "hint", "solution", "reset"))
     assert "New here? Run `course doctor`" in out
+
+
+# --- course watch, through a pseudo-terminal ---------------------------------------------------------
+
+
+class Terminal:
+    """`course watch` on a pseudo-terminal of its own: what it prints, keys sent to it, its exit code."""
+
+    def __init__(self, root: Path):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: its controlling terminal is the pty, so ^C is a real SIGINT
+            os.environ.update(COURSE_ROOT=str(root), COLUMNS="80", TERM="xterm")
+            os.execv(sys.executable, [sys.executable, "-m", "course", "watch"])
+        self.output = ""
+
+    def read_until(self, text: str, timeout: float = 45) -> bool:
+        end = time.monotonic() + timeout
+        while text not in ANSI.sub("", self.output) and time.monotonic() < end:
+            ready, _, _ = select.select([self.fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                self.output += chunk.decode(errors="replace")
+        return text in self.text
+
+    @property
+    def text(self) -> str:
+        return ANSI.sub("", self.output).replace("\r", "")
+
+    def send(self, data: str) -> None:
+        os.write(self.fd, data.encode())
+
+    def wait(self, timeout: float = 20) -> int | None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.read_until("\0never", 0.2)  # keep draining, so the child never blocks on a full terminal
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                os.close(self.fd)
+                return os.waitstatus_to_exitcode(status)
+        return None
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+@pytest.fixture
+def terminal(course_copy):
+    started = []
+
+    def start() -> Terminal:
+        started.append(Terminal(course_copy))
+        return started[-1]
+
+    yield start
+    for term in started:
+        term.kill()
+
+
+def test_watch_rechecks_on_save_moves_on_and_stops_on_ctrl_c(course_copy, terminal):
+    term = terminal()
+    assert term.read_until("Watching exercises/l00_getting_started/time_tool.py"), term.text[-2000:]
+    assert "✗ l00.1 Write a typed tool" in term.text and "expected: " in term.text
+    solve(course_copy)  # the learner saves a passing solution
+    assert term.read_until("passed, next: l00.2"), term.text[-2000:]
+    assert term.read_until("Watching exercises/l00_getting_started/schema.py"), term.text[-2000:]
+    after_pass = term.text.split("passed, next: l00.2")[1]
+    assert "test_json_type_simple_types" in after_pass and "test_time_tool" not in after_pass  # one exercise only
+    assert re.search(r"━+─* 5/\d+ points, 1/\d+ exercises passed", term.text)  # the course-wide bar
+    term.send("\x03")
+    code = term.wait()
+    assert code in (0, 130), term.text[-2000:]
+    assert "Traceback" not in term.text and "Stopped watching" in term.text
+    assert recorded(course_copy)["passed"]["l00.1"] is True
+
+
+def test_watch_quits_on_q_and_shows_hints(course_copy, terminal):
+    term = terminal()
+    assert term.read_until("Watching exercises/l00_getting_started/time_tool.py"), term.text[-2000:]
+    term.send("h\n")
+    assert term.read_until("hint 1/3"), term.text[-2000:]
+    term.send("q\n")
+    assert term.wait() == 0, term.text[-2000:]
+    assert "Traceback" not in term.text
