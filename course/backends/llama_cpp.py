@@ -44,6 +44,18 @@ def _log_softmax(logits) -> np.ndarray:
     return x - np.log(np.exp(x).sum())
 
 
+def chat_formatter(llm):
+    """The GGUF file's own chat template as llama-cpp-python renders it, or None for a base model."""
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    vocab = llm._model
+    return Jinja2ChatFormatter(template, eos_token=vocab.token_get_text(llm.token_eos()),
+                               bos_token=vocab.token_get_text(llm.token_bos()))
+
+
 class LlamaCppBackend(ChatBackend):
     """A registry model (or any GGUF file) run in this process by llama.cpp."""
 
@@ -80,16 +92,7 @@ class LlamaCppBackend(ChatBackend):
         self.llm = loader(self.path, n_ctx=n_ctx, n_threads=self.n_threads)
         template = self.llm.metadata.get("tokenizer.chat_template")
         self.native_tools = bool(template and "tools" in template)
-        self._formatter = None
-        if template:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            vocab = self.llm._model
-            self._formatter = Jinja2ChatFormatter(
-                template,
-                eos_token=vocab.token_get_text(self.llm.token_eos()),
-                bos_token=vocab.token_get_text(self.llm.token_bos()),
-            )
+        self._formatter = chat_formatter(self.llm)
         self._grammars: dict[str, Any] = {}
         self._no_call_tokens = None
         # set record_logprobs = True to keep, for each greedy (temperature 0) reply without a
