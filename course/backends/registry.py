@@ -34,6 +34,8 @@ BACKENDS: dict[str, BackendSpec] = {spec.name: spec for spec in (
                 about="Foundry Local's SDK in this process (lesson 06)"),
     BackendSpec("onnxruntime-genai", "course.backends.onnx_genai", "OnnxGenAIBackend", extra="foundry-prepare",
                 about="a registry model's int4 ONNX form, run by ONNX Runtime GenAI in this process (lesson 04)"),
+    BackendSpec("mlx", "course.backends.mlx_gguf", "MlxBackend", extra="mlx",
+                about="a registry model's own GGUF file (Q4_0, Q4_1, Q8_0 kept quantized), run by Apple MLX (lesson 04)"),
     BackendSpec("fake", "course.backends.fake", "ScriptedBackend", about="a scripted fake that injects faults"),
 )}
 
