@@ -155,8 +155,9 @@ def test_search_finds_the_page(browser, site_url, term, expected):
     offline = Offline(browser, viewport={"width": 1280, "height": 900})
     page = offline.page()
     page.goto(site_url + "index.html", wait_until="load")
-    page.fill("input.md-search__input", term)
-    page.wait_for_selector(".md-search-result__item", timeout=20_000)
+    # typed key by key: material reads the query on keyup (or when its index is ready), not on input
+    page.locator("input.md-search__input").press_sequentially(term)
+    page.wait_for_selector(".md-search-result__item", timeout=30_000)
     links = page.eval_on_selector_all(".md-search-result__item > a", "as => as.map(a => a.href)")
     found = [n for n, link in enumerate(links) if urlparse(link).path.endswith(expected)]
     assert found, f"{term!r} found {links}"
