@@ -31,7 +31,7 @@ import numpy as np
 from ..models import DEFAULT_MODEL, get_model, model_path
 from .base import ChatBackend, ChatStream
 from .grammar import schema_grammar_text, tool_call_grammar_text
-from .llama_loader import DEFAULT_N_CTX, default_threads, load_llama, new_llama
+from .llama_loader import DEFAULT_N_CTX, chat_formatter, default_threads, load_llama, new_llama
 from .llama_loader import llama_cpp_module as _llama_cpp
 from .stops import StopMatcher, check_stop
 from .toolcall_text import parse_decision, parse_tool_calls, template_messages
@@ -42,18 +42,6 @@ def _log_softmax(logits) -> np.ndarray:
     x = np.asarray(logits, dtype=np.float64)
     x = x - x.max()
     return x - np.log(np.exp(x).sum())
-
-
-def chat_formatter(llm):
-    """The GGUF file's own chat template as llama-cpp-python renders it, or None for a base model."""
-    template = llm.metadata.get("tokenizer.chat_template")
-    if not template:
-        return None
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    vocab = llm._model
-    return Jinja2ChatFormatter(template, eos_token=vocab.token_get_text(llm.token_eos()),
-                               bos_token=vocab.token_get_text(llm.token_bos()))
 
 
 class LlamaCppBackend(ChatBackend):

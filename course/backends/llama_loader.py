@@ -268,3 +268,15 @@ def unload_all() -> None:
 
 
 atexit.register(unload_all)
+
+
+def chat_formatter(llm):
+    """The GGUF file's own chat template as llama-cpp-python renders it, or None for a base model."""
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    vocab = llm._model
+    return Jinja2ChatFormatter(template, eos_token=vocab.token_get_text(llm.token_eos()),
+                               bos_token=vocab.token_get_text(llm.token_bos()))

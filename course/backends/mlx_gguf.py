@@ -151,8 +151,7 @@ class MlxBackend(ChatBackend):
                  clock=None):
         super().__init__(clock=clock)
         from ..models import model_path
-        from .llama_cpp import chat_formatter
-        from .llama_loader import new_llama
+        from .llama_loader import chat_formatter, new_llama
 
         self.mx, _, _, self._cache = mlx_modules()
         self.model = model

@@ -226,8 +226,8 @@ def test_every_backend_is_chosen_by_its_name():
 def test_an_unknown_or_uninstalled_backend_says_what_to_do(monkeypatch):
     from course.backends import BackendUnavailableError, make_backend, registry
 
-    with pytest.raises(BackendUnavailableError, match="no backend called 'mlx'; the backends are llama.cpp, "):
-        make_backend("mlx")
+    with pytest.raises(BackendUnavailableError, match="no backend called 'tensorrt'; the backends are llama.cpp, "):
+        make_backend("tensorrt")
     monkeypatch.setitem(registry.BACKENDS, "gone", registry.BackendSpec("gone", "course_no_such_runtime", "X",
                                                                         extra="gone-extra"))
     with pytest.raises(BackendUnavailableError, match=r'needs course_no_such_runtime: pip install -e "\.\[gone-extra\]"'):
