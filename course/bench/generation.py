@@ -13,11 +13,10 @@ import statistics
 import time
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
 from ..backends.base import normalize_messages
 from ..backends.llama_cpp import LlamaCppBackend
 from ..backends.types import ChatRequest
+from ..runtimes.roofline import memory_bandwidth
 
 PROMPT = "Explain in three sentences why small language models suit edge devices."
 
@@ -75,18 +74,6 @@ def course_run(backend: LlamaCppBackend, messages: list[dict], max_tokens: int) 
     return RunFigures(t.ttft_s or 0.0, response.usage.completion_tokens, t.tokens_per_s or 0.0)
 
 
-def memory_bandwidth_gb_s(size_mb: int = 256, repeats: int = 5) -> float:
-    """Best of a few large array copies (read + write) in GB/s."""
-    src = np.ones(size_mb * (1 << 20) // 8)
-    dst = np.empty_like(src)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.copyto(dst, src)
-        best = min(best, time.perf_counter() - start)
-    return 2 * src.nbytes / best / 1e9
-
-
 def _median(runs: list[RunFigures]) -> RunFigures:
     return RunFigures(statistics.median(r.ttft_s for r in runs), int(statistics.median(r.tokens for r in runs)),
                       statistics.median(r.tokens_per_s for r in runs))
@@ -107,7 +94,7 @@ def bench_generation(model: str = "smollm2-135m", *, runs: int = 3, max_tokens: 
         if progress:
             progress(i + 1, runs)
     c, r = _median(course), _median(raw)
-    bandwidth = memory_bandwidth_gb_s()
+    bandwidth = memory_bandwidth() / 1e9
     size = backend.path.stat().st_size
     return BenchResult(
         model=model, runs=runs, max_tokens=max_tokens, threads=backend.n_threads, course=c, raw=r,
