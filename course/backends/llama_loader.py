@@ -33,6 +33,7 @@ import contextlib
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,17 +66,57 @@ def llama_cpp_module():
     return llama_cpp
 
 
-def default_threads() -> int:
-    """``$COURSE_THREADS``, or all cores (llama-cpp-python's own default is half of them).
+def idle_cores(sample_s: float = 0.05, stat: str | Path = "/proc/stat") -> float | None:
+    """How many cores sat idle over ``sample_s`` seconds (Linux ``/proc/stat``); None where it cannot be read."""
+    def read() -> tuple[int, int] | None:
+        try:
+            with open(stat) as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return idle, sum(fields[:8])
 
-    Parallel grading sets ``COURSE_THREADS=1`` per child: llama.cpp's threads spin
-    while they wait, so two processes with all cores each slow each other down
-    many times over.
+    first = read()
+    time.sleep(sample_s)
+    second = read()
+    if first is None or second is None or second[1] <= first[1]:
+        return None
+    return (os.cpu_count() or 1) * (second[0] - first[0]) / (second[1] - first[1])
+
+
+def threads_for(cores: int, idle: float | None) -> int:
+    """Threads for llama.cpp on ``cores`` cores of which ``idle`` are idle: one per idle core, at least one.
+
+    llama.cpp's threads meet at a barrier after every operation; a thread that
+    shares its core with another busy process keeps the others waiting. On 2
+    cores with one busy process, 2 threads generated about half as fast as 1
+    thread; on an idle machine 2 threads are about 1.6 times faster than 1
+    (``course bench knobs``, lesson 04's page). So: all cores when the machine
+    is idle, one per idle core when it is not.
     """
+    if idle is None:
+        return cores
+    return max(1, min(cores, int(idle + 0.5)))
+
+
+_THREADS: int | None = None
+
+
+def default_threads() -> int:
+    """``$COURSE_THREADS``, or one thread per core that is idle when the first model loads.
+
+    Decided once per process (llama-cpp-python's own default is half the
+    cores). Parallel grading sets ``COURSE_THREADS=1`` per child.
+    """
+    global _THREADS
     try:
         return max(1, int(os.environ["COURSE_THREADS"]))
     except (KeyError, ValueError):
-        return os.cpu_count() or 1
+        pass
+    if _THREADS is None:
+        _THREADS = threads_for(os.cpu_count() or 1, idle_cores())
+    return _THREADS
 
 
 # --- the extra-buffer decision ----------------------------------------------------------------
@@ -280,3 +321,14 @@ def chat_formatter(llm):
     vocab = llm._model
     return Jinja2ChatFormatter(template, eos_token=vocab.token_get_text(llm.token_eos()),
                                bos_token=vocab.token_get_text(llm.token_bos()))
+
+
+def last_logits(llm):
+    """The logits of the last token ``llm.eval`` ran, as a NumPy view (valid until the next ``eval``).
+
+    llama-cpp-python keeps logits in ``llm.scores`` only with ``logits_all=True``;
+    otherwise they are read from the context, where llama.cpp left them.
+    """
+    import numpy as np
+
+    return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))

@@ -126,7 +126,13 @@ def run_doctor() -> list[dict]:
     checks.append(_check(f"Foundry Local: {DEFAULT_MODEL} prepared", prepared,
                          str(onnx_folder(DEFAULT_MODEL)) if prepared else "not yet (lesson 06 only)",
                          "course foundry prepare", required=False))
-    checks.append(_check("CPU threads", True, f"{os.cpu_count()} (the backends use all of them)"))
+    from ..backends.llama_loader import idle_cores
+
+    idle = idle_cores(0.2)
+    idle_text = f"{idle:.1f} idle now" if idle is not None else "idle cores unknown"
+    checks.append(_check("CPU threads", True, f"{os.cpu_count()} cores, {idle_text}: llama.cpp gets one thread per "
+                         "core idle when a model loads (two threads on one busy core collapse); "
+                         "COURSE_THREADS=N overrides"))
     checks.append(_amx_check())
     return checks
 
