@@ -77,6 +77,7 @@ class ModelShape:
     parameters: int
     tensor_bytes: int
     layers: int
+    heads: int  # query heads: the attention scores have one matrix per head
     kv_heads: int
     head_size: int  # of keys
     value_head_size: int
@@ -100,6 +101,7 @@ class ModelShape:
             parameters=g.parameter_count,
             tensor_bytes=sum(t.n_bytes for t in g.tensors),
             layers=int(g.arch_value("block_count")),
+            heads=int(heads),
             kv_heads=int(g.arch_value("attention.head_count_kv", heads)),
             head_size=int(key),
             value_head_size=int(g.arch_value("attention.value_length", key)),
@@ -139,10 +141,9 @@ def predict_memory(shape: ModelShape, n_ctx: int, cache_type: str = "f16", n_uba
 # --- what llama.cpp reports ------------------------------------------------------------
 
 _PROBE = r"""
-import sys
+import json, sys
 from course.backends.llama_loader import new_llama
-path, n_ctx, type_id, flash = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
-new_llama(path, n_ctx=n_ctx, n_threads=1, verbose=True, type_k=type_id, type_v=type_id, flash_attn=flash).close()
+new_llama(sys.argv[1], n_threads=1, verbose=True, **json.loads(sys.argv[2])).close()
 """
 
 _MIB = r"=\s*([0-9.]+) MiB"
@@ -180,18 +181,27 @@ def parse_llama_log(log: str) -> dict:
     }
 
 
-def llama_cpp_report(model: str | Path, n_ctx: int, cache_type: str = "f16", timeout: float = 120) -> dict:
+def llama_cpp_report(model: str | Path, n_ctx: int, cache_type: str = "f16", timeout: float = 120, *,
+                     type_v: str | None = None, flash_attn: bool | None = None, n_batch: int = 512,
+                     n_ubatch: int = 512) -> dict:
     """Load ``model`` in a child process with llama.cpp's log on and return what it allocated (MiB).
 
-    A quantized V cache needs flash attention in llama.cpp, so it is switched
-    on for every cache type but f16 and f32.
+    ``cache_type`` is the key cache's type, and the value cache's unless
+    ``type_v`` is given. A quantized V cache needs flash attention in
+    llama.cpp, so unless ``flash_attn`` is given it is on exactly when the
+    value cache is quantized.
     """
-    if cache_type not in KV_CACHE_TYPE_IDS:
-        raise ValueError(f"unknown cache type {cache_type!r}; llama.cpp accepts {', '.join(KV_CACHE_TYPE_IDS)}")
-    flash = "0" if cache_type in ("f16", "f32") else "1"
-    what = f"llama.cpp could not load {model} with n_ctx={n_ctx}, cache {cache_type}"
-    _, log = run_python(["-c", _PROBE, str(model), str(n_ctx), str(KV_CACHE_TYPE_IDS[cache_type]), flash],
-                        what=what, timeout=timeout)
+    type_v = type_v or cache_type
+    for t in (cache_type, type_v):
+        if t not in KV_CACHE_TYPE_IDS:
+            raise ValueError(f"unknown cache type {t!r}; llama.cpp accepts {', '.join(KV_CACHE_TYPE_IDS)}")
+    if flash_attn is None:
+        flash_attn = type_v not in ("f16", "f32", "bf16")
+    settings = {"n_ctx": n_ctx, "type_k": KV_CACHE_TYPE_IDS[cache_type], "type_v": KV_CACHE_TYPE_IDS[type_v],
+                "flash_attn": flash_attn, "n_batch": n_batch, "n_ubatch": n_ubatch}
+    what = (f"llama.cpp could not load {model} with n_ctx={n_ctx}, cache K {cache_type} V {type_v}, "
+            f"flash attention {'on' if flash_attn else 'off'}")
+    _, log = run_python(["-c", _PROBE, str(model), json.dumps(settings)], what=what, timeout=timeout)
     report = parse_llama_log(log)
     if report["kv_cache"] is None:
         raise RuntimeError(f"{what}: its log reports no KV cache:\n{tail(log)}")
