@@ -79,13 +79,24 @@ def line_chart(series: dict[str, list[tuple[float, float]]], *, title: str, x_la
 
 
 def scatter_chart(points: list[tuple[str, float, float]], *, title: str, x_label: str, y_label: str,
-                  width: int = 640, height: int = 360, y_from_zero: bool = False) -> str:
+                  width: int = 640, height: int = 360, y_from_zero: bool = False,
+                  curves: dict[str, list[tuple[float, float]]] | None = None) -> str:
     """An SVG chart of labelled (label, x, y) points: one dot and its label per point.
 
     A label sits to the right of its dot, or to the left where it would run past the chart's edge.
+    ``curves``: named lines drawn behind the points (a ceiling, a fit), with a legend.
     """
-    out, sx, sy, _ = _frame([(x, y) for _, x, y in points], title=title, x_label=x_label, y_label=y_label,
-                            width=width, height=height, y_from_zero=y_from_zero)
+    curves = curves or {}
+    out, sx, sy, (left, top, pw, _) = _frame([(x, y) for _, x, y in points] + [p for c in curves.values() for p in c],
+                                             title=title, x_label=x_label, y_label=y_label, width=width,
+                                             height=height, y_from_zero=y_from_zero)
+    for n, (name, pts) in enumerate(curves.items()):
+        colour = COLOURS[(n + 1) % len(COLOURS)]
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
+        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" stroke-dasharray="6 4" '
+                   f'points="{path}"/>')
+        out.append(f'<text x="{left + pw - 8}" y="{top + 16 + 16 * n}" text-anchor="end" fill="{colour}">'
+                   f'{escape(name)}</text>')
     for label, x, y in points:
         out.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="4" fill="{COLOURS[0]}"/>')
         if sx(x) + 6 + label_width(label) <= width:

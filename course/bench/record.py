@@ -223,10 +223,82 @@ def render_foundry(records_: list[dict]) -> str:
             + _table([""] + [x["runtime"] for x in runs], rows))
 
 
+def runtime_rows(r: dict) -> list[list[str]]:
+    """``course bench runtimes``' figures as rows of a table whose columns are the runtimes."""
+    n = r["max_tokens"]
+    fields = [("load", lambda x: f"{x['load_s']:.2f} s"),
+              ("time to first token", lambda x: f"{x['ttft_s'] * 1000:.0f} ms"),
+              ("prompt tokens/s", lambda x: f"{x['prompt_tokens_per_s']:.0f}"),
+              ("decode tokens/s (range)", lambda x: f"{x['decode_tokens_per_s']:.1f} ({x['decode_spread'][0]:.1f}-"
+                                                    f"{x['decode_spread'][1]:.1f})"),
+              ("MB read per token", lambda x: f"{x['bytes_per_token'] / 1e6:.1f}"),
+              ("roofline tokens/s", lambda x: f"{x['roofline_tokens_per_s']:.0f}"),
+              ("share of the roofline", lambda x: f"{x['roofline_fraction']:.0%}"),
+              ("memory added by loading", lambda x: f"{x['rss_loaded'] / 1e6:.0f} MB"),
+              ("tokens the same as llama.cpp's", lambda x: f"{x['agrees_with_llama_cpp']} of {n}")]
+    return [[label, *(cell(x) for x in r["rows"])] for label, cell in fields]
+
+
+def render_runtimes(records_: list[dict]) -> str:
+    r = records_[0]["result"]
+    skipped = "".join(f"\n`{k}` was not measured: {v}.\n" for k, v in r.get("skipped", {}).items())
+    return (_measured(records_)
+            + f"\n{r['model']}: the same {r['prompt_tokens']} prompt token ids, {r['max_tokens']} tokens generated "
+              f"greedily, {r['repeats']} timed runs per runtime after a warm-up (medians), {r['threads']} threads, "
+              f"each runtime in a process of its own; memory bandwidth {r['bandwidth_gb_s']:.1f} GB/s (the best of "
+              "two measurements in the run). MB read per token: the weights one token reads, plus the KV cache at "
+              "the middle of the reply.\n\n"
+            + _table(["", *(f"`{x['runtime']}`" for x in r["rows"])], runtime_rows(r)) + skipped)
+
+
+def _knob_cells(x: dict) -> list[str]:
+    if "refused" in x:
+        return ["refused: " + x["refused"].replace("|", "\\|"), "", "", "", ""]
+    if x.get("gen_tokens_per_s") is None:
+        return [f"timed out in {x['timed_out']} of {x['runs']} runs", "", "", "", ""]
+    spread = x["gen_tokens_per_s_spread"]
+    return [f"{x['prompt_tokens_per_s']:.0f}", f"{x['gen_tokens_per_s']:.1f} ({spread[0]:.1f}-{spread[1]:.1f})",
+            f"{x['load_s']:.2f} s", f"{x['kv_cache_mib']:.1f} ({x['predicted_kv_cache_mib']:.1f})",
+            f"{x['compute_mib']:.1f} ({x['predicted_compute_mib']:.1f})"]
+
+
+def render_knobs(records_: list[dict]) -> str:
+    r = records_[0]["result"]
+    rows = [[x["label"], *_knob_cells(x)] for x in r["rows"]]
+    return (_measured(records_)
+            + f"\n{r['model']}: a {r['n_prompt']}-token prompt, then {r['n_gen']} tokens generated greedily; every row "
+              f"is a fresh process, {r['runs']} runs per row, rows interleaved; medians, with the range of the "
+              "decode speed. Buffers as llama.cpp's log reports them, lesson 04's prediction in brackets. The "
+              "baseline: 2 threads, n_ctx 2048, n_batch and n_ubatch 512, f16 KV cache, no flash attention, "
+              "mmap on.\n\n"
+            + _table(["setting", "prompt tok/s", "decode tok/s (range)", "load", "KV cache MiB (predicted)",
+                      "compute MiB (predicted)"], rows))
+
+
 RENDERERS: dict[str, Callable[[list[dict]], str]] = {
     "generation": render_generation, "grammar": render_grammar, "serving": render_serving,
-    "routing": render_routing, "foundry": render_foundry,
+    "routing": render_routing, "foundry": render_foundry, "runtimes": render_runtimes, "knobs": render_knobs,
 }
+
+
+# -- figures: SVG files beside the data, drawn from it ------------------------------------------------------
+def figure_runtimes(records_: list[dict]) -> dict[str, str]:
+    """The roofline chart: each runtime's decode speed at the bytes it reads per token, under bandwidth / bytes."""
+    from ..plot import scatter_chart
+
+    r = records_[0]["result"]
+    points = [(x["runtime"], x["bytes_per_token"] / 1e6, x["decode_tokens_per_s"]) for x in r["rows"]]
+    xs = [p[1] for p in points]
+    lo, hi = min(xs) * 0.8, max(xs) * 1.2
+    bandwidth_mb = r["bandwidth_gb_s"] * 1e3
+    curve = [(lo + (hi - lo) * i / 40, bandwidth_mb / (lo + (hi - lo) * i / 40)) for i in range(41)]
+    return {"bench_runtimes_roofline.svg": scatter_chart(
+        points, title=f"{r['model']}: decode speed against the memory-bandwidth roofline",
+        x_label="MB read per generated token", y_label="tokens per second", y_from_zero=True,
+        curves={f"roofline: {r['bandwidth_gb_s']:.1f} GB/s / MB per token": curve})}
+
+
+FIGURES: dict[str, Callable[[list[dict]], dict[str, str]]] = {"runtimes": figure_runtimes}
 
 
 # -- the pages' regions -------------------------------------------------------------------------------------
@@ -267,9 +339,21 @@ def _wanted(course: Course, name: str, page: Path) -> str:
     return "\n" + RENDERERS[name](found) + "\n"
 
 
+def _figures(course: Course, name: str, page: Path) -> dict[Path, str]:
+    """The SVG files benchmark ``name``'s data draws, by their paths in the page's data folder."""
+    if name not in FIGURES or not records(course, name):
+        return {}
+    folder = page.parent / DATA_DIR
+    return {folder / file: svg for file, svg in FIGURES[name](records(course, name)).items()}
+
+
 def stale(course: Course) -> list[str]:
     problems = []
     for page, name in _regions(course):
+        for path, svg in _figures(course, name, page).items():
+            if not path.exists() or path.read_text() != svg:
+                problems.append(f"{path.relative_to(course.root)} is not the figure its data draws: run "
+                                "`course dev sync`")
         try:
             _, body, _ = _split(page.read_text(), name, page)
             wanted = _wanted(course, name, page)
@@ -293,6 +377,10 @@ def sync(course: Course, names: list[str] | None = None) -> list[Path]:
     for page, name in _regions(course):
         if (names is not None and name not in names) or not records(course, name):
             continue
+        for path, svg in _figures(course, name, page).items():
+            if not path.exists() or path.read_text() != svg:
+                path.write_text(svg)
+                changed.append(path)
         text = page.read_text()
         before, body, after = _split(text, name, page)
         wanted = _wanted(course, name, page)
@@ -302,4 +390,4 @@ def sync(course: Course, names: list[str] | None = None) -> list[Path]:
     return changed
 
 
-__all__ = ["RENDERERS", "begin_marker", "end_marker", "machine", "records", "save", "stale", "sync"]
+__all__ = ["FIGURES", "RENDERERS", "runtime_rows", "begin_marker", "end_marker", "machine", "records", "save", "stale", "sync"]

@@ -36,7 +36,7 @@ def save_figures(name: str, data: dict, *, model: str | None = None) -> None:
     path = save(course, name, data, command=command, model=model)
     err_console.print(f"saved {path.relative_to(course.root)}", highlight=False)
     for page in sync(course, [name]):
-        err_console.print(f"wrote the tables of {page.relative_to(course.root)}", highlight=False)
+        err_console.print(f"wrote {page.relative_to(course.root)}", highlight=False)
 
 
 def runs_option(default: int):
@@ -272,3 +272,80 @@ def foundry(max_tokens: int, as_json: bool, save: bool) -> None:
             console.print(f"  first tokens differ: {own['token']!r} (p = {own['p']:.3f} under the GGUF model) vs "
                           f"{other['token']!r} (p = {other['p']:.3f})", highlight=False)
 
+
+
+@bench.command()
+@model_option
+@click.option("--max-tokens", default=64, show_default=True, help="tokens generated per run")
+@click.option("--repeats", default=3, show_default=True, help="timed generations per runtime (medians)")
+@click.option("--runtime", "runtimes", multiple=True, type=click.Choice(["llama.cpp", "onnxruntime-genai",
+              "onnxruntime", "mlx"]), help="only this runtime (repeatable; default all that are installed)")
+@json_option
+@save_option
+@friendly_errors
+def runtimes(model: str, max_tokens: int, repeats: int, runtimes: tuple[str, ...], as_json: bool,
+             save: bool) -> None:
+    """llama.cpp, ONNX Runtime GenAI, plain ONNX Runtime and MLX on the same token ids, against the roofline (lesson 04)."""
+    from ..runtimes.compare import RUNTIMES, bench_runtimes
+
+    chosen = runtimes or RUNTIMES
+    with spinner(f"{', '.join(chosen)}: each in a process of its own", as_json):
+        result = bench_runtimes(model, max_tokens=max_tokens, repeats=repeats, runtimes=tuple(chosen))
+    if save:
+        save_figures("runtimes", result, model=None)
+    if as_json:
+        print_json(result)
+        return
+    from ..bench.record import runtime_rows
+
+    table = Table(title=f"{model}: {result['prompt_tokens']} prompt tokens, {max_tokens} generated greedily, "
+                        f"{repeats} runs each (medians), {result['threads']} threads; memory bandwidth "
+                        f"{result['bandwidth_gb_s']:.1f} GB/s")
+    for col in ("", *(r["runtime"] for r in result["rows"])):
+        table.add_column(col)
+    for label, *cells in runtime_rows(result):
+        table.add_row(label, *cells)
+    console.print(table)
+    for runtime, why in result["skipped"].items():
+        console.print(f"[yellow]skipped {runtime}[/]: {why}", highlight=False)
+
+
+@bench.command()
+@model_option
+@runs_option(3)
+@click.option("--prompt-tokens", default=400, show_default=True)
+@click.option("--gen-tokens", default=64, show_default=True)
+@click.option("--threads", default=2, show_default=True, help="the baseline's threads")
+@json_option
+@save_option
+@friendly_errors
+def knobs(model: str, runs: int, prompt_tokens: int, gen_tokens: int, threads: int, as_json: bool,
+          save: bool) -> None:
+    """llama.cpp's knobs, each row a change from the baseline, with a busy core too: speeds and buffers (lesson 04)."""
+    from ..runtimes.knobs import bench_knobs, default_rows
+
+    rows = default_rows(threads)
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task(f"{len(rows)} settings x {runs} runs, a fresh process each", total=runs * len(rows))
+        result = bench_knobs(model, runs=runs, n_prompt=prompt_tokens, n_gen=gen_tokens, rows=rows,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if save:
+        save_figures("knobs", result, model=None)
+    if as_json:
+        print_json(result)
+        return
+    table = Table(title=f"{model}: {prompt_tokens}-token prompt, {gen_tokens} tokens generated, {runs} runs per row "
+                        "interleaved (medians); buffers as llama.cpp reports them, predicted in brackets")
+    for col in ("setting", "prompt tok/s", "decode tok/s", "load s", "KV cache MiB", "compute MiB"):
+        table.add_column(col)
+    for r in result["rows"]:
+        if "refused" in r:
+            table.add_row(r["label"], f"[red]refused[/]: {escape(r['refused'].split(':')[0])}", "", "", "", "")
+            continue
+        if "gen_tokens_per_s" not in r:
+            table.add_row(r["label"], f"timed out ({r['timed_out']} of {r['runs']} runs)", "", "", "", "")
+            continue
+        table.add_row(r["label"], f"{r['prompt_tokens_per_s']:.0f}", f"{r['gen_tokens_per_s']:.1f}",
+                      f"{r['load_s']:.2f}", f"{r['kv_cache_mib']:.1f} ({r['predicted_kv_cache_mib']:.1f})",
+                      f"{r['compute_mib']:.1f} ({r['predicted_compute_mib']:.1f})")
+    console.print(table)
