@@ -23,7 +23,7 @@ def course():
 
 
 # Fixtures that hand a test a real model, a real model's file or a server running one.
-REAL_MODEL_FIXTURES = frozenset({"smollm2", "model_file", "course_server", "local_runtime"})
+REAL_MODEL_FIXTURES = frozenset({"smollm2", "model_file", "course_server", "local_runtime", "onnx_decoder"})
 
 
 def pytest_collection_modifyitems(config, items):

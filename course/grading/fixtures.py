@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, settings
@@ -68,8 +69,57 @@ def local_runtime():
     return _cache["local_runtime"]
 
 
+@dataclass(frozen=True)
+class DecodeCase:
+    """A session for lesson 04's decode loop, a prompt, and the greedy tokens the loop must give."""
+
+    name: str
+    session: Any
+    prompt_ids: list[int]
+    max_new_tokens: int
+    head_size: int
+    eos_ids: tuple[int, ...]
+    expected: list[int]
+    real: bool
+
+
+def onnx_decoder() -> DecodeCase:
+    """SmolLM2's ONNX form on plain ONNX Runtime, with ONNX Runtime GenAI's own greedy tokens as the answer,
+    where both are installed and the form is prepared; elsewhere the course's NumPy stand-in with the same
+    inputs and outputs, with the tokens it gives when it runs the whole sequence again for every token (no
+    cache at all). A test that takes it is worth the same points either way."""
+    if "onnx_decoder" not in _cache:
+        _cache["onnx_decoder"] = _real_decode_case() or _stand_in_decode_case()
+    return _cache["onnx_decoder"]
+
+
+def _real_decode_case() -> DecodeCase | None:
+    from ..models.forms import form_path, is_prepared
+
+    if (importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnxruntime_genai") is None
+            or not is_prepared("smollm2-135m", "onnx")):
+        return None
+    from ..runtimes.compare import prompt_ids
+    from ..runtimes.ort_decode import genai_greedy, genai_head_size, open_session
+
+    folder = form_path("smollm2-135m", "onnx")
+    ids = prompt_ids("smollm2-135m")
+    expected, eos = genai_greedy(folder, ids, 24)
+    return DecodeCase("SmolLM2-135M, int4 ONNX form", open_session(folder), ids, 24, genai_head_size(folder),
+                      tuple(eos), expected, True)
+
+
+def _stand_in_decode_case() -> DecodeCase:
+    from ..runtimes.ort_decode import TinyDecoderSession
+
+    session = TinyDecoderSession(seed=4)
+    ids = [3, 14, 15, 9, 26, 5]
+    return DecodeCase("the course's NumPy stand-in (onnxruntime or the ONNX form missing)", session, ids, 24,
+                      session.head_size, (), session.greedy_without_cache(ids, 24), False)
+
+
 FIXTURES: dict[str, Callable[[], Any]] = {"smollm2": smollm2, "course_server": course_server,
-                                          "local_runtime": local_runtime}
+                                          "local_runtime": local_runtime, "onnx_decoder": onnx_decoder}
 
 # Provided by the runner itself rather than by FIXTURES.
 RUNNER_FIXTURES = ("target",)

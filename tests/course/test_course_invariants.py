@@ -119,6 +119,31 @@ def _mutant(course, tmp_path, file, old, new):
         # sub-blocks of a group taken in the wrong order
         ("l03.5", "l03/q4_k.py", "    q[:, 0::2] = groups & 15\n    q[:, 1::2] = groups >> 4",
          "    q[:, 1::2] = groups & 15\n    q[:, 0::2] = groups >> 4"),
+        # every embedding table taken as a lookup, tied or not
+        ("l04.1", "l04/roofline.py", "    if EMBEDDING in tensors and OUTPUT in tensors:", "    if EMBEDDING in tensors:"),
+        # the KV cache read per token forgotten
+        ("l04.1", "l04/roofline.py", "    return total + kv_bytes_per_position * position", "    return total"),
+        # the whole sequence run again every step, with no cache: right tokens, quadratic work
+        ("l04.2", "l04/ort_loop.py",
+         ("        cache = {name: result[PRESENT + name[len(PAST):]] for name in cache}\n        step = [token]",),
+         ("        step, seen = list(prompt_ids) + new, 0",)),
+        # the next token read from the first position's logits
+        ("l04.2", "l04/ort_loop.py", 'result["logits"][0, -1]', 'result["logits"][0, 0]'),
+        # codes unpacked from the highest bits first
+        ("l04.3", "l04/affine.py", "    shifts = np.arange(32 // bits, dtype=np.uint32) * bits",
+         "    shifts = (np.arange(32 // bits, dtype=np.uint32) * bits)[::-1]"),
+        # the scales of a row's groups repeated in the wrong order
+        ("l04.3", "l04/affine.py", "np.repeat(np.asarray(scales, dtype=np.float32), group_size, axis=-1)",
+         "np.tile(np.asarray(scales, dtype=np.float32), group_size)"),
+        # attention scores counted even with flash attention
+        ("l04.4", "l04/buffers.py", "    scores = 0 if knobs.flash_attn else ", "    scores = "),
+        # the context not rounded to llama.cpp's cells
+        ("l04.4", "l04/buffers.py", "    cells = math.ceil(knobs.n_ctx / 256) * 256", "    cells = knobs.n_ctx"),
+        # the first-token budget ignored
+        ("l04.5", "l04/choose.py", ' and r["ttft_s"] <= ttft_s]', "]"),
+        # ties go to the setup using more memory
+        ("l04.5", "l04/choose.py", '(r["tokens_per_s"], -r["memory_mb"]) > (best["tokens_per_s"], -best["memory_mb"])',
+         '(r["tokens_per_s"], r["memory_mb"]) > (best["tokens_per_s"], best["memory_mb"])'),
         # a task that costs exactly what is left refused
         ("l05.1", "l05/policy.py", "    if estimated_cost > budget_left:", "    if estimated_cost >= budget_left:"),
         # escalation while offline
@@ -193,7 +218,10 @@ def _mutant(course, tmp_path, file, old, new):
          "planner-off-by-one", "planner-depth-first", "mean-forgets-count", "never-explores",
          "header-any-version", "array-header-short", "align-moves-aligned", "kv-keys-only", "q8-round-half-even",
          "q4-unsigned-scale", "q4-nibbles-swapped", "q4-no-half-step", "snr-amplitude-db", "q4k-scale-bits",
-         "q4k-subblock-order", "budget-boundary", "escalates-offline", "naive-softmax",
+         "q4k-subblock-order", "embedding-always-one-row", "kv-read-forgotten",
+         "decode-without-cache", "logits-of-first-position", "codes-high-bits-first", "scales-tiled",
+         "scores-with-flash-attention", "context-not-rounded", "ttft-budget-ignored", "tie-to-more-memory",
+         "budget-boundary", "escalates-offline", "naive-softmax",
          "cloud-failure-raises", "recording-left-on", "no-cpu-fallback", "provider-serves-all",
          "busy-unloaded", "unloads-too-many", "probes-unloaded", "empty-is-healthy", "nearest-rank",
          "failures-untimed", "ignores-inheritance", "denial-not-audited",
