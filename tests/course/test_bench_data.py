@@ -79,3 +79,32 @@ def test_lesson_05_prose_quotes_its_committed_run():
     ]
     for phrase in quoted:
         assert phrase in text, phrase
+
+
+def test_lesson_04_prose_quotes_its_committed_runs():
+    """The prose around lesson 04's tables quotes shares, speeds and ratios: all from the committed data."""
+    text = " ".join((ROOT / "lessons" / "l04_edge_runtimes" / "index.md").read_text().split())
+    rt = {r["runtime"]: r for r in record.records(COURSE, "runtimes")[0]["result"]["rows"]}
+    kb = {r["label"]: r for r in record.records(COURSE, "knobs")[0]["result"]["rows"]}
+    fastest = max(rt, key=lambda name: rt[name]["decode_tokens_per_s"])
+    assert fastest == "onnxruntime-genai", "the page says ONNX Runtime GenAI decodes fastest"
+    assert rt["onnxruntime"]["tokens"] == rt["onnxruntime-genai"]["tokens"], "the page says the two ONNX rows agree"
+    assert all(r["agrees_with_llama_cpp"] < len(r["tokens"]) for name, r in rt.items() if name != "llama.cpp")
+    base, busy2, busy1 = (kb[k]["gen_tokens_per_s"] for k in ("baseline", "busy core: 2 threads", "busy core: 1 thread"))
+    quoted = [
+        f"{rt['onnxruntime-genai']['roofline_fraction']:.0%} of the roofline, against llama.cpp's "
+        f"{rt['llama.cpp']['roofline_fraction']:.0%}",
+        f"decodes at {rt['onnxruntime']['decode_tokens_per_s'] / rt['onnxruntime-genai']['decode_tokens_per_s']:.0%} "
+        "of GenAI's speed",
+        f"MLX on Linux is slow**: {rt['mlx']['roofline_fraction']:.0%} of the roofline",
+        f"At 64 it is {kb['n_ubatch 64']['compute_mib']:.1f} MiB, and the 400-token prompt ran at "
+        f"{kb['n_ubatch 64']['prompt_tokens_per_s']:.0f} tokens/s, against {kb['baseline']['prompt_tokens_per_s']:.0f}",
+        f"({kb['baseline']['kv_cache_mib']:.1f} to {kb['flash attention, q8_0 K and V']['kv_cache_mib']:.1f} MiB)",
+        f"generation falls from {base:.1f} to {busy2:.1f} tokens/s, {base / busy2:.1f} times slower",
+        f"keeps its idle speed ({busy1:.1f} tokens/s, against {kb['1 thread']['gen_tokens_per_s']:.1f})",
+        f"when a core is busy ({kb['busy core: 2 threads, OpenMP passive wait']['gen_tokens_per_s']:.1f} tokens/s)",
+        f"costs {1 - kb['OpenMP passive wait']['gen_tokens_per_s'] / base:.0%} of the speed when the machine is idle",
+    ]
+    for phrase in quoted:
+        assert phrase in text, phrase
+    assert busy1 > busy2, "the page says one thread beats two on a busy core"

@@ -98,13 +98,25 @@ def page_problems(text: str) -> list[str]:
 
 def uses_real_model(path: Path) -> bool:
     text = path.read_text()
-    return any(name in text for name in ("LlamaCppBackend", "CourseServer", "course.foundry.runtime"))
+    return any(name in text for name in ("LlamaCppBackend", "CourseServer", "course.foundry.runtime", "make_backend(",
+                                         "llama_cpp_report", "open_session(", "mx.load("))
 
 
 def needs_foundry(path: Path) -> bool:
     """Lesson 06's examples that run Foundry Local need its SDK (the ``foundry`` extra, part of ``.[all]``)
     and the preparation tools (the ``foundry-prepare`` extra) the first time."""
     return "course.foundry.runtime" in path.read_text()
+
+
+def example_extras(path: Path) -> list[str]:
+    """The extras an example needs beyond the course's own dependencies (all part of ``.[all]``)."""
+    text = path.read_text()
+    extras = ["foundry", "foundry-prepare"] if needs_foundry(path) else []
+    if "from course.models.forms import prepare" in text and "foundry-prepare" not in extras:
+        extras.append("foundry-prepare")  # it makes the model's ONNX form, and runs it
+    if "import mlx" in text or '"mlx"' in text:
+        extras.append("mlx")
+    return extras
 
 
 def test_lessons_have_pages_and_examples():
@@ -129,8 +141,9 @@ def foundry_prepared():
      for p in EXAMPLES],
 )
 def test_example_runs(example: Path, request):
+    if example_extras(example):
+        require_extra(*example_extras(example))
     if needs_foundry(example):
-        require_extra("foundry", "foundry-prepare")
         request.getfixturevalue("foundry_prepared")
     timeout = REAL_MODEL_TIMEOUT_S if uses_real_model(example) else FAKE_TIMEOUT_S
     proc = subprocess.run([sys.executable, str(example)], cwd=ROOT, capture_output=True, text=True,
