@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import ChatBackend
-from .toolcall_text import parse_decision, template_messages
+from .toolcall_text import closing_deltas, template_messages
 from .types import BackendUnavailableError, BadRequestError, ChatRequest, Delta, Usage
 
 GROUP = 32  # GGUF's legacy quants keep one scale (and one minimum) per 32 weights
@@ -214,13 +214,7 @@ class MlxBackend(ChatBackend):
             else:
                 finish = "length"
         usage = Usage(len(ids), n)
-        if request.tools_active:
-            answer, calls = parse_decision("".join(pieces))
-            if calls:
-                yield Delta(tool_calls=calls, finish_reason="tool_calls", usage=usage)
-                return
-            yield Delta(content=answer or "")
-        yield Delta(finish_reason=finish, usage=usage)
+        yield from closing_deltas("".join(pieces), request, finish, usage)
 
     def close(self) -> None:
         self.vocab.close()

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .base import ChatBackend
-from .toolcall_text import parse_decision, template_messages
+from .toolcall_text import closing_deltas, template_messages
 from .types import BackendUnavailableError, BadRequestError, ChatRequest, Delta, Usage
 
 DEFAULT_THREADS = 2
@@ -137,13 +137,7 @@ class OnnxGenAIBackend(ChatBackend):
                     break
             del generator
         usage = Usage(len(ids), n)
-        if request.tools_active:
-            answer, calls = parse_decision("".join(pieces))
-            if calls:
-                yield Delta(tool_calls=calls, finish_reason="tool_calls", usage=usage)
-                return
-            yield Delta(content=answer or "")
-        yield Delta(finish_reason=finish, usage=usage)
+        yield from closing_deltas("".join(pieces), request, finish, usage)
 
 
 __all__ = ["OnnxGenAIBackend", "onnx_folder"]

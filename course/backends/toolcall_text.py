@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .types import ChatRequest, ToolCall
+from .types import ChatRequest, Delta, ToolCall, Usage
 
 _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
 _FENCED = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.S)
@@ -116,6 +116,22 @@ TOOL_PREAMBLE = (
     "To call a function, begin with 'functions.<function_name>:' followed by its arguments as JSON.\n"
     "When a function result is given, use it to answer the user."
 )
+
+
+def closing_deltas(text: str, request: ChatRequest, finish: str, usage: Usage) -> Iterator[Delta]:
+    """The last deltas of a reply whose tool calls come as text (the runtime has no native tool calls).
+
+    With tools offered, the whole text is parsed once complete: the calls it
+    makes end the reply (``tool_calls``), or else its answer is sent as content
+    (the text was held back while it streamed). Then the finish and the usage.
+    """
+    if request.tools_active:
+        answer, calls = parse_decision(text)
+        if calls:
+            yield Delta(tool_calls=calls, finish_reason="tool_calls", usage=usage)
+            return
+        yield Delta(content=answer or "")
+    yield Delta(finish_reason=finish, usage=usage)
 
 
 def describe_tools(tools: list[dict]) -> str:

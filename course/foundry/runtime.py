@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 
 from ..backends.base import ChatBackend
-from ..backends.toolcall_text import parse_decision, template_messages
+from ..backends.toolcall_text import closing_deltas, template_messages
 from ..backends.types import BackendError, BadRequestError, ChatRequest, Delta, Usage
 from .prepare import cache_root, is_converted, model_id, onnx_folder
 
@@ -139,14 +139,7 @@ class FoundryLocalBackend(ChatBackend):
             except f.FoundryLocalException as exc:
                 raise BackendError(f"Foundry Local failed: {exc}") from exc
         usage = Usage(usage.prompt_tokens, usage.completion_tokens)
-        full = "".join(pieces)
-        if request.tools_active:
-            answer, calls = parse_decision(full)
-            if calls:
-                yield Delta(tool_calls=calls, finish_reason="tool_calls", usage=usage)
-                return
-            yield Delta(content=answer)
-        yield Delta(finish_reason=finish, usage=usage)
+        yield from closing_deltas("".join(pieces), request, finish, usage)
 
     def close(self) -> None:
         """Unload the model from Foundry Local (the registration stays)."""
