@@ -35,12 +35,14 @@ def solution_snippets(course) -> list[str]:
 
 
 def hidden_snippets(course) -> list[str]:
-    """Distinctive lines of the hidden tests (an import they share with the public tests gives nothing away)."""
+    """Distinctive lines of the hidden tests (a line they share with the public tests, or an import of the course's
+    public library, gives nothing away)."""
     public = {line.strip() for path in course.autograder_dir.glob("*/test_*.py") for line in path.read_text().splitlines()}
     lines = []
     for path in course.autograder_dir.glob("*/hidden/*.py"):
         lines += [line.strip() for line in path.read_text().splitlines()
-                  if len(line.strip()) >= 30 and line.strip() not in public]
+                  if len(line.strip()) >= 30 and line.strip() not in public
+                  and not line.strip().startswith(("from course.", "import course"))]
     assert lines
     return lines
 
