@@ -1,6 +1,6 @@
 """llama.cpp's knobs, what each one costs and buys, measured.
 
-``Llama()`` takes a dozen settings that change speed and memory without
+The ``Llama`` constructor takes a dozen settings that change speed and memory without
 changing the answer (at temperature 0, up to rounding):
 
 | knob | what it does |
@@ -56,7 +56,7 @@ class KnobError(ValueError):
 
 @dataclass(frozen=True)
 class Knobs:
-    """One setting of llama.cpp's knobs (the ``Llama()`` keywords of the same names)."""
+    """One setting of llama.cpp's knobs (the ``Llama`` constructor's keywords of the same names)."""
 
     n_threads: int = 2
     n_ctx: int = 2048
