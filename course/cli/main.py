@@ -65,4 +65,4 @@ def main() -> None:
 
 # Commands register themselves on import; importing here keeps `course --help` complete.
 from . import (bench_cmds, course_cmds, deploy_cmd, dev_cmds, foundry_cmd, instructor, learner,  # noqa: E402,F401
-               model_cmds, serve_cmd, watch)
+               model_cmds, serve_cmd, vllm_cmd, watch)

@@ -10,7 +10,8 @@ import click
 
 VERB_GROUPS: dict[str, tuple[str, ...]] = {
     "Learners": ("lessons", "watch", "check", "hint", "solution", "reset", "progress"),
-    "The course's tools": ("doctor", "demo", "models", "inspect", "claims", "bench", "serve", "deploy", "foundry"),
+    "The course's tools": ("doctor", "demo", "models", "inspect", "claims", "bench", "serve", "deploy", "foundry",
+                            "vllm"),
     "Instructors": ("exercises", "grade", "nbgrader"),
     "Contributors": ("dev",),
 }
