@@ -275,9 +275,53 @@ def render_knobs(records_: list[dict]) -> str:
                       "compute MiB (predicted)"], rows))
 
 
+def vllm_tables(r: dict) -> list[tuple[str, list[str], list[list]]]:
+    """``course bench vllm``'s figures as (title, header, rows) tables, for the terminal and the page."""
+    runs = r["throughput"]
+    engines = ["vllm", "course serve", "llama.cpp"]
+    by = {e: {x["clients"]: x for x in runs[e]} for e in engines}
+    rows = []
+    for n in r["clients"]:
+        rows.append([n, *(f"{by[e][n]['tokens_per_s']:.0f}" for e in engines),
+                     *(f"{by[e][n]['p50_s']:.2f} / {by[e][n]['p95_s']:.2f}" for e in engines)])
+    throughput = (f"{r['model']}: N clients at once, {r['max_tokens']} tokens each, greedy", ["clients",
+                  "vLLM tok/s", "course serve tok/s", "llama.cpp tok/s", "vLLM p50 / p95 s",
+                  "course serve p50 / p95 s", "llama.cpp p50 / p95 s"], rows)
+    p = r["prefix"]
+    prefix = ("A shared system prompt, asked twice", ["request", "prompt tokens", "latency s",
+              "prefix-cache hits (vLLM's /metrics)", "predicted hits"],
+              [["first", p["first"]["prompt_tokens"], f"{p['first']['seconds']:.2f}", f"{p['first']['hits']:.0f}", 0],
+               ["second", p["second"]["prompt_tokens"], f"{p['second']['seconds']:.2f}", f"{p['second']['hits']:.0f}",
+                p["predicted_hits"]]])
+    pre = ("A burst of 8 requests of 200 tokens, with two KV cache sizes", ["KV cache blocks (128 positions)",
+           "vLLM's preemptions", "the simulator's", "tok/s"],
+           [[x["blocks"], f"{x['measured_preemptions']:.0f}", x["predicted_preemptions"], f"{x['tokens_per_s']:.0f}"]
+            for x in r["preemption"].values()])
+    c = r["copy"]
+    spec = ("N-gram speculative decoding on a copy task", ["server", "tokens", "tok/s", "draft tokens accepted",
+            "same text as without"],
+            [["plain", c["plain"]["tokens"], f"{c['plain']['tokens_per_s']:.1f}", "", ""],
+             ["--speculative-config ngram", c["ngram"]["tokens"], f"{c['ngram']['tokens_per_s']:.1f}",
+              f"{c['ngram']['accepted']:.0f} of {c['ngram']['drafted']:.0f}"
+              + (f" ({c['ngram']['acceptance_rate']:.0%})" if c["ngram"]["acceptance_rate"] is not None else ""),
+              "yes" if c["same_text"] else "no"]])
+    return [throughput, prefix, pre, spec]
+
+
+def render_vllm(records_: list[dict]) -> str:
+    r = records_[0]["result"]
+    out = [_measured(records_), f"\nvLLM started in {r['vllm_start_s']:.0f} s (eager mode) with a KV cache of "
+                                f"{r['kv_cache_tokens']:,} positions (1 GiB); its three processes held "
+                                f"{r['vllm_resident_bytes'] / 1e9:.1f} GB after the throughput runs.\n"]
+    for title, header, rows in vllm_tables(r):
+        out.append(f"\n{title}:\n\n" + _table(header, rows))
+    return "".join(out)
+
+
 RENDERERS: dict[str, Callable[[list[dict]], str]] = {
     "generation": render_generation, "grammar": render_grammar, "serving": render_serving,
     "routing": render_routing, "foundry": render_foundry, "runtimes": render_runtimes, "knobs": render_knobs,
+    "vllm": render_vllm,
 }
 
 
@@ -298,7 +342,19 @@ def figure_runtimes(records_: list[dict]) -> dict[str, str]:
         curves={f"roofline: {r['bandwidth_gb_s']:.1f} GB/s / MB per token": curve})}
 
 
-FIGURES: dict[str, Callable[[list[dict]], dict[str, str]]] = {"runtimes": figure_runtimes}
+def figure_vllm(records_: list[dict]) -> dict[str, str]:
+    """Throughput against the number of clients: batching (vLLM) against one generation at a time."""
+    from ..plot import line_chart
+
+    r = records_[0]["result"]
+    series = {name: [(x["clients"], x["tokens_per_s"]) for x in r["throughput"][key]]
+              for name, key in (("vLLM (continuous batching)", "vllm"), ("course serve", "course serve"),
+                                ("llama.cpp in process", "llama.cpp"))}
+    return {"bench_vllm_throughput.svg": line_chart(series, title=f"{r['model']}: generated tokens per second",
+                                                    x_label="clients at once", y_label="tokens per second")}
+
+
+FIGURES: dict[str, Callable[[list[dict]], dict[str, str]]] = {"runtimes": figure_runtimes, "vllm": figure_vllm}
 
 
 # -- the pages' regions -------------------------------------------------------------------------------------
@@ -390,4 +446,4 @@ def sync(course: Course, names: list[str] | None = None) -> list[Path]:
     return changed
 
 
-__all__ = ["FIGURES", "RENDERERS", "runtime_rows", "begin_marker", "end_marker", "machine", "records", "save", "stale", "sync"]
+__all__ = ["FIGURES", "RENDERERS", "runtime_rows", "vllm_tables", "begin_marker", "end_marker", "machine", "records", "save", "stale", "sync"]

@@ -349,3 +349,31 @@ def knobs(model: str, runs: int, prompt_tokens: int, gen_tokens: int, threads: i
                       f"{r['load_s']:.2f}", f"{r['kv_cache_mib']:.1f} ({r['predicted_kv_cache_mib']:.1f})",
                       f"{r['compute_mib']:.1f} ({r['predicted_compute_mib']:.1f})")
     console.print(table)
+
+
+@bench.command("vllm")
+@model_option
+@click.option("--max-tokens", default=32, show_default=True, help="tokens per reply in the throughput runs")
+@json_option
+@save_option
+@friendly_errors
+def vllm_bench(model: str, max_tokens: int, as_json: bool, save: bool) -> None:
+    """vLLM beside course serve and llama.cpp: 1 to 64 clients, prefix cache, preemption, n-gram speculation (lesson 08)."""
+    from ..bench.record import vllm_tables
+    from ..bench.vllm import bench_vllm
+
+    with spinner("vLLM, course serve and llama.cpp, one after another (a few minutes)", as_json) as status:
+        result = bench_vllm(model, max_tokens=max_tokens,
+                            progress=(lambda text: status.update(text)) if status else None)
+    if save:
+        save_figures("vllm", result, model=None)
+    if as_json:
+        print_json(result)
+        return
+    for title, header, rows in vllm_tables(result):
+        table = Table(title=title)
+        for col in header:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*(str(c) for c in row))
+        console.print(table)
