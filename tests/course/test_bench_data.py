@@ -108,3 +108,24 @@ def test_lesson_04_prose_quotes_its_committed_runs():
     for phrase in quoted:
         assert phrase in text, phrase
     assert busy1 > busy2, "the page says one thread beats two on a busy core"
+
+
+def test_lesson_08_prose_quotes_its_committed_run():
+    r = record.records(COURSE, "vllm")[0]["result"]
+    text = " ".join((ROOT / "lessons" / "l08_vllm_serving" / "index.md").read_text().split())
+    v = {x["clients"]: x["tokens_per_s"] for x in r["throughput"]["vllm"]}
+    c = {x["clients"]: x["tokens_per_s"] for x in r["throughput"]["course serve"]}
+    first, last = min(v), max(v)
+    plain, ngram = r["copy"]["plain"], r["copy"]["ngram"]
+    quoted = [
+        f"vLLM's throughput grew from {v[first]:.0f} to {v[last]:.0f} tokens per second, while `course serve`'s "
+        f"stayed between {min(c.values()):.0f} and {max(c.values()):.0f}",
+        f"accepted {ngram['acceptance_rate']:.0%} of its draft tokens",
+        f"generation was slower: {ngram['tokens_per_s']:.1f} tokens/s against {plain['tokens_per_s']:.1f}",
+    ]
+    for phrase in quoted:
+        assert phrase in text, phrase
+    assert v[first] < c[first] and v[last] > 2 * c[last], "the page says one client is faster on llama.cpp, many on vLLM"
+    assert r["copy"]["same_text"] and ngram["tokens_per_s"] < plain["tokens_per_s"]
+    assert r["prefix"]["second"]["hits"] == r["prefix"]["predicted_hits"] > 0, "the page says the prediction held"
+    assert all(x["measured_preemptions"] == x["predicted_preemptions"] for x in r["preemption"].values())

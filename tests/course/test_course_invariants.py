@@ -144,6 +144,26 @@ def _mutant(course, tmp_path, file, old, new):
         # ties go to the setup using more memory
         ("l04.5", "l04/choose.py", '(r["tokens_per_s"], -r["memory_mb"]) > (best["tokens_per_s"], -best["memory_mb"])',
          '(r["tokens_per_s"], r["memory_mb"]) > (best["tokens_per_s"], best["memory_mb"])'),
+        # blocks never given back: the pool leaks
+        ("l08.1", "l08/blocks.py", "        for block in self.tables.pop(seq_id):\n            self.refs[block] -= 1\n",
+         "        self.tables.pop(seq_id)\n"),
+        # no copy-on-write: a forked sequence writes into its parent's block
+        ("l08.1", "l08/blocks.py", "        elif self.refs[table[-1]] > 1:", "        elif False:"),
+        # hashes not chained: an equal block anywhere counts as an equal prefix
+        ("l08.2", "l08/prefix.py", "parent = block_hash(parent, list(tokens[start:start + block_size]))",
+         "parent = block_hash(ROOT_HASH, list(tokens[start:start + block_size]))"),
+        # a prompt cached whole is not computed at all: no logits for its first token
+        ("l08.2", "l08/prefix.py", "    if tokens and n == len(tokens):\n        n -= block_size\n", ""),
+        # the oldest request preempted instead of the newest
+        ("l08.3", "l08/step.py", "            victim = running.pop()", "            victim = running.pop(0)"),
+        # new requests admitted in the step that had to preempt
+        ("l08.3", "l08/step.py", "    while not step.preempted and waiting", "    while waiting"),
+        # the earliest match instead of the latest
+        ("l08.4", "l08/speculate.py", "        for start in range(len(tokens) - n - 1, -1, -1):",
+         "        for start in range(0, len(tokens) - n):"),
+        # a percentile as the bucket's upper bound, not interpolated
+        ("l08.5", "l08/quantiles.py", "            return lower + (upper - lower) * (rank - below) / (seen - below)",
+         "            return upper"),
         # a task that costs exactly what is left refused
         ("l05.1", "l05/policy.py", "    if estimated_cost > budget_left:", "    if estimated_cost >= budget_left:"),
         # escalation while offline
@@ -221,6 +241,8 @@ def _mutant(course, tmp_path, file, old, new):
          "q4k-subblock-order", "embedding-always-one-row", "kv-read-forgotten",
          "decode-without-cache", "logits-of-first-position", "codes-high-bits-first", "scales-tiled",
          "scores-with-flash-attention", "context-not-rounded", "ttft-budget-ignored", "tie-to-more-memory",
+         "blocks-leak", "no-copy-on-write", "hashes-unchained", "whole-prompt-not-computed", "preempts-oldest",
+         "admits-after-preempting", "earliest-match", "quantile-not-interpolated",
          "budget-boundary", "escalates-offline", "naive-softmax",
          "cloud-failure-raises", "recording-left-on", "no-cpu-fallback", "provider-serves-all",
          "busy-unloaded", "unloads-too-many", "probes-unloaded", "empty-is-healthy", "nearest-rank",
