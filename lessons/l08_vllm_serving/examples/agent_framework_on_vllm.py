@@ -53,6 +53,7 @@ with VllmServer(settings) as server:
     call = raw.choices[0].message.tool_calls
     print("openai client, tool_choice=auto:", call[0].function.name if call else None,
           call[0].function.arguments if call else raw.choices[0].message.content)
+    assert call and call[0].function.name == "get_current_time", "the parser plugin found no call"
     kinds = asyncio.run(main(server.url))
     assert "function_call" in kinds and "function_result" in kinds, kinds
 
