@@ -97,11 +97,19 @@ def scatter_chart(points: list[tuple[str, float, float]], *, title: str, x_label
                    f'points="{path}"/>')
         out.append(f'<text x="{left + pw - 8}" y="{top + 16 + 16 * n}" text-anchor="end" fill="{colour}">'
                    f'{escape(name)}</text>')
+    placed: list[tuple[float, float, float]] = []  # (left, right, baseline) of each label drawn so far
     for label, x, y in points:
         out.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="4" fill="{COLOURS[0]}"/>')
-        if sx(x) + 6 + label_width(label) <= width:
-            out.append(f'<text x="{sx(x) + 6:.1f}" y="{sy(y) - 6:.1f}">{escape(label)}</text>')
+        right_side = sx(x) + 6 + label_width(label) <= width
+        left = sx(x) + 6 if right_side else sx(x) - 6 - label_width(label)
+        right = left + label_width(label)
+        base = sy(y) - 6
+        while any(a < right and left < b and abs(base - y0) < 13 for a, b, y0 in placed):
+            base += 13  # a label already sits there: go one line down
+        placed.append((left, right, base))
+        if right_side:
+            out.append(f'<text x="{sx(x) + 6:.1f}" y="{base:.1f}">{escape(label)}</text>')
         else:
-            out.append(f'<text x="{sx(x) - 6:.1f}" y="{sy(y) - 6:.1f}" text-anchor="end">{escape(label)}</text>')
+            out.append(f'<text x="{sx(x) - 6:.1f}" y="{base:.1f}" text-anchor="end">{escape(label)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
