@@ -102,19 +102,15 @@ def prefix_experiment(url: str, model: str, tokenizer_len: Callable[[str], int])
         hits = (prom.total(after, prom.SERIES["prefix_hits"]) or 0) - (prom.total(before, prom.SERIES["prefix_hits"]) or 0)
         out[name] = {"seconds": seconds, "prompt_tokens": r.usage.prompt_tokens, "hits": hits}
     shared = tokenizer_len(SYSTEM)
-    out["predicted_hits"] = predicted_prefix_hits(out["second"]["prompt_tokens"], out["first"]["prompt_tokens"],
-                                                  shared)
+    out["predicted_hits"] = predicted_prefix_hits(shared)
     out["shared_tokens_at_least"] = shared
     return out
 
 
-def predicted_prefix_hits(n_second: int, n_first: int, shared_at_least: int) -> int:
-    """Positions of the second prompt found in the cache: the whole blocks of the prefix both prompts share.
-
-    The two prompts share the chat template's opening and the system prompt;
-    the blocks made of those alone are cached by the first request.
-    """
-    return shared_at_least // VLLM_CPU_BLOCK_SIZE * VLLM_CPU_BLOCK_SIZE
+def predicted_prefix_hits(shared_tokens: int) -> int:
+    """Positions of the second prompt found in the cache: the whole blocks of the prefix both prompts share
+    (the chat template's opening and the system prompt), which the first request cached."""
+    return shared_tokens // VLLM_CPU_BLOCK_SIZE * VLLM_CPU_BLOCK_SIZE
 
 
 def _burst(url: str, model: str, n: int, max_tokens: int) -> dict:

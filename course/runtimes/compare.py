@@ -203,8 +203,8 @@ def prompt_ids(model: str) -> list[int]:
         vocab.close()
 
 
-def available(runtime: str) -> str | None:
-    """Why ``runtime`` cannot run here (the command that fixes it), or None."""
+def available(runtime: str, model: str = "smollm2-135m") -> str | None:
+    """Why ``runtime`` cannot run ``model`` here (the command that fixes it), or None."""
     import importlib.util
 
     from ..models.forms import is_prepared
@@ -212,8 +212,8 @@ def available(runtime: str) -> str | None:
     module = {"onnxruntime-genai": "onnxruntime_genai", "onnxruntime": "onnxruntime", "mlx": "mlx"}.get(runtime)
     if module and importlib.util.find_spec(module) is None:
         return f'needs the {EXTRAS[runtime]} extra: pip install -e ".[{EXTRAS[runtime]}]"'
-    if runtime.startswith("onnxruntime") and not is_prepared("smollm2-135m", "onnx"):
-        return "needs the model's ONNX form: course models prepare smollm2-135m --form onnx"
+    if runtime.startswith("onnxruntime") and not is_prepared(model, "onnx"):
+        return f"needs the model's ONNX form: course models prepare {model} --form onnx"
     return None
 
 
@@ -256,7 +256,7 @@ def bench_runtimes(model: str = "smollm2-135m", *, max_tokens: int = 64, repeats
     bandwidths = [memory_bandwidth()]
     rows, skipped = [], {}
     for runtime in runtimes:
-        why = available(runtime) if model == "smollm2-135m" or runtime != "llama.cpp" else None
+        why = available(runtime, model)
         if why:
             skipped[runtime] = why
             continue
