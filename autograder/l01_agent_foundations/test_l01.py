@@ -6,7 +6,7 @@ planner's routes are as short as the course's reference search finds, the
 learner's estimates are exact means and its choices find the best arm.
 """
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import pytest
@@ -235,6 +235,7 @@ def test_full_exploration_tries_every_arm(target):
     assert {agent.choose() for _ in range(300)} == set(range(5))
 
 
+@settings(max_examples=12)  # 12,000 pulls an example: each is a call into the submission's process
 @given(st.integers(0, 10**6), st.integers(2, 5), st.data())
 def test_epsilon_greedy_learns_the_best_arm(target, seed, arms, data):
     """On bandits whose best arm is not arm 0, ten seeded runs of 600 pulls with epsilon 0.1 learn: the

@@ -33,8 +33,8 @@ def export(dest: Path, lesson_names: tuple[str, ...], timeout: int, force: bool,
 
     course = load_course()
     lessons = [course.lesson(name) for name in lesson_names] or None
+    dest = dest.resolve()  # a relative DEST (the README's `grading/`) names the same files everywhere below
     written = run_export(course, dest, timeout=timeout, force=force, lessons=lessons)
-    dest = dest.resolve()
     if as_json:
         print_json({"dest": str(dest), "written": [str(p) for p in written]})
         return

@@ -23,6 +23,47 @@ from .feedback import print_next_steps, print_report, progress_line
 from .main import cli, console, friendly_errors, print_json, spinner
 
 
+def limits_options(func):
+    """The limits `course check` and `course grade` share, so that a check grades as the instructor will."""
+    options = [
+        click.option("--test-timeout", default=60.0, show_default=True, help="seconds one test may run"),
+        click.option("--real-model-timeout", default=300.0, show_default=True,
+                     help="seconds one test that runs a real model may run (a loaded machine is slow)"),
+        click.option("--submission-timeout", default=600.0, show_default=True,
+                     help="seconds one lesson's tests may run"),
+        click.option("--memory-mb", default=4096, show_default=True,
+                     help="address-space limit of the tests' process and of the submission's"),
+        click.option("--no-isolation", is_flag=True,
+                     help="run submissions without bubblewrap (warned about in every output): only where it "
+                          "cannot be installed"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_limits(test_timeout: float, real_model_timeout: float, submission_timeout: float, memory_mb: int,
+                no_isolation: bool, required: bool):
+    """Limits from the shared options; ``required``: grading other people's code, so bubblewrap or an explicit
+    --no-isolation."""
+    from ..grading.isolation import bwrap_problem
+    from ..grading.supervisor import Limits
+
+    if no_isolation:
+        isolation = "process"
+    elif required:
+        problem = bwrap_problem()
+        if problem:
+            raise CourseError(f"grading other people's code needs isolation, and {problem}. Install it "
+                              "(sudo apt-get install bubblewrap), or pass --no-isolation to grade without it "
+                              "(every output then says so)")
+        isolation = "bwrap"
+    else:
+        isolation = "auto"
+    return Limits(test_s=test_timeout, submission_s=submission_timeout, memory_mb=memory_mb,
+                  real_model_s=real_model_timeout, isolation=isolation)
+
+
 def _target(course: Course, progress: Progress, name: str | None) -> tuple[Lesson, Exercise | None]:
     """What a learner verb is about: the lesson or exercise named (``l00``, ``l00.1``), or by default the
     current exercise (the first one that has not passed) and its lesson."""
@@ -97,10 +138,17 @@ def lessons(as_json: bool) -> None:
 @click.option("--exercise", "exercise", default=None, help="grade one exercise only, e.g. l00.3")
 @click.option("--public-only", is_flag=True, help="skip the hidden tests (such a check is not recorded)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object (exit 0 whether or not tests pass)")
+@limits_options
 @friendly_errors
-def check(lesson: str | None, target: str, exercise: str | None, public_only: bool, as_json: bool) -> None:
-    """Grade a lesson or one exercise (default: the lesson of the current exercise)."""
+def check(lesson: str | None, target: str, exercise: str | None, public_only: bool, as_json: bool,
+          test_timeout: float, real_model_timeout: float, submission_timeout: float, memory_mb: int,
+          no_isolation: bool) -> None:
+    """Grade a lesson or one exercise (default: the lesson of the current exercise).
+
+    A --target folder (someone else's code) runs under bubblewrap, as `course grade` does."""
     course = load_course()
+    limits = make_limits(test_timeout, real_model_timeout, submission_timeout, memory_mb, no_isolation,
+                         required=target not in ("exercises", "solutions"))
     progress = Progress.load(course)
     if exercise:
         chosen, one = course.find(exercise)
@@ -110,7 +158,11 @@ def check(lesson: str | None, target: str, exercise: str | None, public_only: bo
         chosen, one = course.find(lesson) if lesson else (_target(course, progress, None)[0], None)
     with spinner(f"grading {one.id if one else chosen.slug} ({target}) ...", quiet=as_json):
         report = grade_lesson(chosen, target, hidden=not public_only, exercise=one.id if one else None,
-                              course=course)
+                              course=course, limits=limits)
+    if limits.isolation == "process" and target not in ("exercises", "solutions"):
+        from ..grading.batch import NO_ISOLATION_WARNING
+
+        report.notes.insert(0, NO_ISOLATION_WARNING)
     newly = []
     if target == "exercises" and not public_only:
         newly = progress.record(report)
@@ -312,37 +364,57 @@ def exercises_build(check_only: bool) -> None:
 
 
 @cli.command()
-@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("submissions", nargs=-1, metavar="SUBMISSIONS | merge OUTPUT...")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="where to write scores.csv, scores.json and feedback/ (default: SUBMISSIONS/../grades)")
+              help="where to write scores.csv, scores.json, grading.json and feedback/ "
+                   "(default: SUBMISSIONS/../grades)")
 @click.option("--lesson", "lessons", multiple=True, help="grade only these lessons (default: all)")
 @click.option("--workers", default=2, show_default=True, help="submissions graded at once")
-@click.option("--test-timeout", default=60.0, show_default=True, help="seconds one test may run")
-@click.option("--submission-timeout", default=600.0, show_default=True, help="seconds one lesson's tests may run")
-@click.option("--memory-mb", default=4096, show_default=True, help="address-space limit of each test process")
+@click.option("--shard", default=None, metavar="K/N",
+              help="grade share K of N of the students (by a hash of their names); `course grade merge` joins them")
+@limits_options
 @click.option("--json", "as_json", is_flag=True, help="print the scores as JSON")
 @friendly_errors
-def grade(submissions: Path, out: Path | None, lessons: tuple[str, ...], workers: int, test_timeout: float,
-          submission_timeout: float, memory_mb: int, as_json: bool) -> None:
-    """Grade a folder of submissions (one sub-folder per student), with no Jupyter."""
+def grade(submissions: tuple[str, ...], out: Path | None, lessons: tuple[str, ...], workers: int, shard: str | None,
+          test_timeout: float, real_model_timeout: float, submission_timeout: float, memory_mb: int,
+          no_isolation: bool, as_json: bool) -> None:
+    """Grade a folder of submissions (one sub-folder per student), with no Jupyter.
+
+    Every submission runs under bubblewrap. `course grade merge OUT1 OUT2 ... --out DIR` joins the outputs of
+    `--shard K/N` runs into the files one run would have written."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from ..grading.batch import discover, grade_batch, write_outputs
-    from ..grading.supervisor import Limits
+    from ..grading.batch import discover, grade_batch, in_shard, merge_outputs, parse_shard, write_outputs
 
+    if submissions and submissions[0] == "merge":
+        folders = [Path(p) for p in submissions[1:]]
+        if not folders or out is None:
+            raise CourseError("usage: course grade merge SHARD_OUTPUT... --out FOLDER")
+        merged = merge_outputs(folders)
+        paths = write_outputs(merged, out, load_course())
+        console.print(f"merged {len(folders)} shards, {len(merged.students)} students\n"
+                      f"scores: {paths['csv']}  {paths['json']}\nfeedback: {paths['feedback']}/<student>.md")
+        if merged.warning:
+            console.print(f"[bold red]{merged.warning}[/]")
+        return
+    if len(submissions) != 1:
+        raise CourseError("give one folder of submissions (one sub-folder per student), or: course grade merge ...")
+    submissions = Path(submissions[0])
+    chosen_shard = parse_shard(shard) if shard else None
+    limits = make_limits(test_timeout, real_model_timeout, submission_timeout, memory_mb, no_isolation,
+                         required=True)
     course = load_course()
     try:
-        students = discover(submissions)
+        students = [s for s in discover(submissions) if in_shard(s[0], chosen_shard)]
     except FileNotFoundError as exc:
         raise CourseError(str(exc)) from None
     chosen = list(lessons) or [l.slug for l in course.lessons]
-    limits = Limits(test_s=test_timeout, submission_s=submission_timeout, memory_mb=memory_mb)
     total = len(students) * len(chosen)
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=as_json, disable=as_json) as bar:
         task = bar.add_task(f"grading {len(students)} submissions", total=total)
         result = grade_batch(submissions, course=course, lessons=chosen, workers=workers, limits=limits,
-                             progress=lambda student, lesson: bar.advance(task))
+                             progress=lambda student, lesson: bar.advance(task), shard=chosen_shard)
     paths = write_outputs(result, out or submissions.resolve().parent / "grades", course)
     if as_json:
         print_json(json.loads(paths["json"].read_text()))
@@ -359,3 +431,5 @@ def grade(submissions: Path, out: Path | None, lessons: tuple[str, ...], workers
                       f"{st.points}/{st.max_points}", escape("; ".join(notes))[:120])
     console.print(table)
     console.print(f"scores: {paths['csv']}  {paths['json']}\nfeedback: {paths['feedback']}/<student>.md")
+    if result.warning:
+        console.print(f"[bold red]{result.warning}[/]")

@@ -12,17 +12,27 @@ again at the end, alone, so that no submission can change another's result.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
+import io
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..exercises.meta import Course, Lesson, load_course
-from .runner import GradeReport, grade_files
-from .sandbox import CourseSnapshot, submission_files
+from ..exercises.meta import Course, CourseError, Lesson, load_course
+from .isolation import choose
+from .runner import GradeReport, TestResult, grade_files
+from .sandbox import CourseSnapshot, digest, submission_files
 from .supervisor import Limits
+
+NO_ISOLATION_WARNING = ("WARNING: graded without isolation (--no-isolation): each submission ran as a plain "
+                        "process of the grading account, able to read its files and disturb other submissions "
+                        "and the grader; do not trust these scores against a hostile class")
 
 
 @dataclass
@@ -46,6 +56,33 @@ class BatchResult:
     lessons: list[str]
     workers: int
     seconds: float = 0.0
+    isolation: str = "bwrap"  # bwrap | process (--no-isolation)
+    shard: tuple[int, int] | None = None  # (K, N): this run graded share K of N
+    course_digest: str = ""  # what was graded with: course.toml, the course package and the tests
+
+    @property
+    def warning(self) -> str:
+        return NO_ISOLATION_WARNING if self.isolation != "bwrap" else ""
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/8"`` -> (2, 8): share 2 of 8 (counted from 1)."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise CourseError(f"--shard takes K/N with whole numbers, such as 1/4 (got {text!r})") from None
+    if not 1 <= k <= n:
+        raise CourseError(f"--shard {text}: K must be between 1 and N")
+    return k, n
+
+
+def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
+    """Whether ``student`` belongs to share K of N: by a hash of the name, so every machine agrees whatever
+    order it lists the folder in, and a student added later moves no one else."""
+    if shard is None:
+        return True
+    k, n = shard
+    return int.from_bytes(hashlib.sha256(student.encode()).digest()[:8], "big") % n == k - 1
 
 
 def discover(submissions: Path) -> list[tuple[str, Path]]:
@@ -71,8 +108,10 @@ def grade_batch(
     workers: int = 2,
     limits: Limits | None = None,
     progress: Callable[[str, str], None] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> BatchResult:
-    """Grade every student's submission; ``progress(student, lesson)`` is called after each lesson."""
+    """Grade every student's submission (or share K of N of them, ``shard=(K, N)``); ``progress(student,
+    lesson)`` is called after each lesson."""
     import time
 
     start = time.perf_counter()
@@ -81,9 +120,10 @@ def grade_batch(
     snapshot = CourseSnapshot.take(course)
     cores = os.cpu_count() or 1
     base = limits or Limits()
-    parallel = Limits(base.test_s, base.submission_s, base.memory_mb, base.threads or max(1, cores // workers))
-    alone = Limits(base.test_s, base.submission_s, base.memory_mb, base.threads or cores)
-    students = discover(submissions)
+    isolation = choose(base.isolation)  # once for the whole class: every submission is graded the same way
+    parallel = dataclasses.replace(base, threads=base.threads or max(1, cores // workers), isolation=isolation)
+    alone = dataclasses.replace(base, threads=base.threads or cores, isolation=isolation)
+    students = [(name, folder) for name, folder in discover(submissions) if in_shard(name, shard)]
 
     def grade_one(student: str, folder: Path, lesson: Lesson, lim: Limits) -> GradeReport:
         files, notes = submission_files(lesson, lesson_folder(folder, lesson, len(chosen) == 1))
@@ -112,12 +152,21 @@ def grade_batch(
             results[name].reports[lesson.slug] = report
             results[name].regraded = True
     return BatchResult([results[name] for name, _ in students], [l.slug for l in chosen], workers,
-                       time.perf_counter() - start)
+                       time.perf_counter() - start, isolation=isolation, shard=shard,
+                       course_digest=snapshot_digest(snapshot))
 
 
-def feedback_text(student: StudentResult, course: Course) -> str:
+def snapshot_digest(snapshot: CourseSnapshot) -> str:
+    return digest({"course.toml": snapshot.meta, **{f"lib/{k}": v for k, v in snapshot.package.items()},
+                   **{f"autograder/{k}": v for k, v in snapshot.autograder.items()}})
+
+
+def feedback_text(student: StudentResult, course: Course, warning: str = "") -> str:
     """What a student reads: per lesson, points, and for each failed public test what, why and where to read."""
-    lines = [f"# Feedback for {student.student}", "", f"Total: {student.points}/{student.max_points} points", ""]
+    lines = [f"# Feedback for {student.student}", ""]
+    if warning:
+        lines += [f"> {warning}", ""]
+    lines += [f"Total: {student.points}/{student.max_points} points", ""]
     for slug, report in student.reports.items():
         lesson = course.lesson(slug)
         lines += [f"## {lesson.short} {lesson.title}: {report.points}/{report.max_points}", ""]
@@ -145,32 +194,117 @@ def feedback_text(student: StudentResult, course: Course) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _run_info(result: BatchResult) -> dict:
+    return {"format": 1, "lessons": result.lessons, "isolation": result.isolation, "warning": result.warning,
+            "shard": f"{result.shard[0]}/{result.shard[1]}" if result.shard else None,
+            "course_digest": result.course_digest, "students": [st.student for st in result.students]}
+
+
 def write_outputs(result: BatchResult, out: Path, course: Course) -> dict[str, Path]:
-    """``scores.csv`` (one row per student, one column per test), ``scores.json`` and ``feedback/<student>.md``."""
-    out.mkdir(parents=True, exist_ok=True)
+    """``scores.csv`` (one row per student, one column per test), ``scores.json``, ``feedback/<student>.md`` and
+    ``grading.json`` (how the run graded: lessons, isolation, shard, a digest of the tests).
+
+    Everything is written into a private folder first and moved into ``out`` at the end, each file by one
+    rename: a reader never sees half a file, and nothing that ran during grading writes here.
+    """
     columns: list[tuple[str, str]] = []
     for slug in result.lessons:
         lesson = course.lesson(slug)
         columns += [(slug, name) for name in lesson.test_points(hidden=True)]
-    csv_path = out / "scores.csv"
-    with csv_path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", "points", "max_points", *[f"{s}:{n}" for s, n in columns]])
-        for st in result.students:
-            by_name = {(slug, t.name.removeprefix("hidden: ")): t.points
-                       for slug, r in st.reports.items() for t in r.tests}
-            writer.writerow([st.student, st.points, st.max_points, *[by_name.get(c, 0) for c in columns]])
+    isolation = "bwrap" if result.isolation == "bwrap" else "none"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "points", "max_points", "isolation", *[f"{s}:{n}" for s, n in columns]])
+    for st in result.students:
+        by_name = {(slug, t.name.removeprefix("hidden: ")): t.points
+                   for slug, r in st.reports.items() for t in r.tests}
+        writer.writerow([st.student, st.points, st.max_points, isolation, *[by_name.get(c, 0) for c in columns]])
     data = {
         st.student: {
-            "points": st.points, "max_points": st.max_points, "regraded": st.regraded,
+            "points": st.points, "max_points": st.max_points, "regraded": st.regraded, "isolation": isolation,
             "lessons": {slug: r.to_dict() for slug, r in st.reports.items()},
         }
         for st in result.students
     }
-    json_path = out / "scores.json"
-    json_path.write_text(json.dumps(data, indent=2))
-    feedback = out / "feedback"
-    feedback.mkdir(exist_ok=True)
-    for st in result.students:
-        (feedback / f"{st.student}.md").write_text(feedback_text(st, course))
-    return {"csv": csv_path, "json": json_path, "feedback": feedback}
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".grades-", dir=out))
+    try:
+        (staging / "scores.csv").write_text(buffer.getvalue())
+        (staging / "scores.json").write_text(json.dumps(data, indent=2) + "\n")
+        (staging / "grading.json").write_text(json.dumps(_run_info(result), indent=2) + "\n")
+        (staging / "feedback").mkdir()
+        for st in result.students:
+            (staging / "feedback" / f"{st.student}.md").write_text(feedback_text(st, course, result.warning))
+        for name in ("scores.csv", "scores.json", "grading.json"):
+            os.replace(staging / name, out / name)
+        old = out / "feedback"
+        if old.exists():
+            os.replace(old, staging / "feedback.old")
+        os.replace(staging / "feedback", old)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {"csv": out / "scores.csv", "json": out / "scores.json", "feedback": out / "feedback",
+            "run": out / "grading.json"}
+
+
+def _report_from_dict(data: dict) -> GradeReport:
+    fields = {f.name for f in dataclasses.fields(GradeReport)}
+    report = GradeReport(**{k: v for k, v in data.items() if k in fields and k != "tests"})
+    report.tests = [TestResult(**t) for t in data.get("tests", [])]
+    return report
+
+
+def load_outputs(folder: Path) -> BatchResult:
+    """The results a ``course grade`` run wrote to ``folder`` (its ``grading.json`` and ``scores.json``)."""
+    try:
+        info = json.loads((folder / "grading.json").read_text())
+        scores = json.loads((folder / "scores.json").read_text())
+    except FileNotFoundError as exc:
+        raise CourseError(f"{folder} is not the output of `course grade` ({exc.filename} is missing)") from None
+    except ValueError as exc:
+        raise CourseError(f"{folder}: a file of `course grade` is not valid JSON ({exc})") from None
+    students = []
+    for name in info["students"]:
+        entry = scores[name]
+        st = StudentResult(name, {slug: _report_from_dict(r) for slug, r in entry["lessons"].items()},
+                           entry.get("regraded", False))
+        students.append(st)
+    shard = tuple(int(x) for x in info["shard"].split("/")) if info.get("shard") else None
+    return BatchResult(students, list(info["lessons"]), 0, isolation=info["isolation"], shard=shard,
+                       course_digest=info.get("course_digest", ""))
+
+
+def merge_outputs(folders: list[Path]) -> BatchResult:
+    """The shards' results as one run: every share 1..N present once, graded the same way."""
+    parts = [load_outputs(f) for f in folders]
+    if not parts:
+        raise CourseError("course grade merge needs the output folders of the shards")
+    first = parts[0]
+    problems = []
+    for folder, part in zip(folders, parts):
+        if part.shard is None:
+            problems.append(f"{folder} was not graded with --shard")
+        elif first.shard and part.shard[1] != first.shard[1]:
+            problems.append(f"{folder} is share {part.shard[0]}/{part.shard[1]}, the first is of {first.shard[1]}")
+        if part.lessons != first.lessons:
+            problems.append(f"{folder} graded lessons {part.lessons}, the first {first.lessons}")
+        if part.course_digest != first.course_digest:
+            problems.append(f"{folder} was graded with other tests or another course version")
+        if part.isolation != first.isolation:
+            problems.append(f"{folder} was graded with isolation {part.isolation}, the first with {first.isolation}")
+    if first.shard:
+        seen = sorted(p.shard[0] for p in parts if p.shard)
+        missing = sorted(set(range(1, first.shard[1] + 1)) - set(seen))
+        twice = sorted({k for k in seen if seen.count(k) > 1})
+        if missing:
+            problems.append("missing share(s) " + ", ".join(f"{k}/{first.shard[1]}" for k in missing))
+        if twice:
+            problems.append("share(s) given twice: " + ", ".join(map(str, twice)))
+    names = [st.student for p in parts for st in p.students]
+    if len(names) != len(set(names)):
+        problems.append("a student appears in more than one share")
+    if problems:
+        raise CourseError("cannot merge: " + "; ".join(problems))
+    students = sorted((st for p in parts for st in p.students), key=lambda st: st.student)
+    return BatchResult(students, first.lessons, 0, isolation=first.isolation, shard=None,
+                       course_digest=first.course_digest)

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..exercises.meta import Course, CourseError, load_course
 
 TARGET_ENV = "COURSE_TARGET"
+SUBMISSION_ENV = "COURSE_SUBMISSION"  # JSON: how to start the submission's process (course.grading.isolation)
 
 
 class SubmissionError(Exception):
@@ -53,7 +54,12 @@ def lesson_dir(target_dir: Path, slug: str, course: Course | None = None) -> Pat
 
 def load_module(slug: str, module: str, target: str | os.PathLike | None = None) -> types.ModuleType:
     """Import ``module`` (for example ``"agent"``) of lesson ``slug`` from the target."""
-    folder = lesson_dir(resolve_target(target), slug)
+    return import_from_folder(lesson_dir(resolve_target(target), slug), slug, module)
+
+
+def import_from_folder(folder: Path, slug: str, module: str) -> types.ModuleType:
+    """Import ``folder/<module>.py`` as ``_graded_<slug>.<module>`` (what :func:`load_module` does once the
+    folder is known; the submission's own process calls it directly)."""
     package = f"_graded_{slug}"
     if package not in sys.modules or Path(sys.modules[package].__path__[0]) != folder:
         for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
@@ -74,10 +80,20 @@ def load_module(slug: str, module: str, target: str | os.PathLike | None = None)
 
 
 class TargetLoader:
-    """What an autograder test receives as its ``target`` fixture."""
+    """What an autograder test receives as its ``target`` fixture.
+
+    Under the grading supervisor (``COURSE_SUBMISSION`` set), ``load`` gives a
+    :class:`course.grading.remote.Remote` for the module, imported in the
+    submission's own sandboxed process; elsewhere (a learner's own pytest run,
+    the course's tests) the module itself.
+    """
 
     def __init__(self, slug: str):
         self.slug = slug
 
     def load(self, module: str) -> types.ModuleType:
+        if os.environ.get(SUBMISSION_ENV):
+            from .isolation import submission_process
+
+            return submission_process().load(self.slug, module)
         return load_module(self.slug, module)

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from ..exercises.meta import load_course
+from .fixtures import FIXTURES
 
 
 def sign(key: bytes, event: dict) -> str:
@@ -111,10 +112,12 @@ def _make_reporter(settings: dict):
             if report.failed:
                 emit({"e": "collect_error", "where": report.nodeid, "m": str(report.longrepr)[-1500:]})
 
-        def pytest_runtest_logstart(self, nodeid, location):
-            name = nodeid.split("::")[-1].split("[")[0]
-            if first_case.get(name, nodeid) == nodeid:
-                emit({"e": "start", "t": name})
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_protocol(self, item, nextitem):
+            name = item.originalname
+            if first_case.get(name, item.nodeid) == item.nodeid:
+                real = bool(set(getattr(item, "fixturenames", ())) & set(FIXTURES))
+                emit({"e": "start", "t": name, "limit": settings["real_model_s"] if real else settings["test_s"]})
 
         @pytest.hookimpl(hookwrapper=True)
         def pytest_pyfunc_call(self, pyfuncitem):

@@ -110,6 +110,11 @@ class Sandbox:
     def work(self) -> Path:
         return self.root / "work"
 
+    @property
+    def exchange(self) -> Path:
+        """The tests' temporary folder (``tmp_path``, ``TMPDIR``), shared with the submission's process."""
+        return self.root / "exchange"
+
     def restore(self) -> None:
         """Put the tests and the submission's files back as they were built (before every child starts).
 
@@ -158,6 +163,7 @@ def build_sandbox(snapshot: CourseSnapshot, lesson: Lesson, submission: dict[str
         _write(root / "submission" / lesson.slug / rel, data)
     (root / "submission" / lesson.slug).mkdir(parents=True, exist_ok=True)
     (root / "work").mkdir()
+    (root / "exchange").mkdir()
     tests = sorted((root / "autograder").glob(f"{prefix}test_*.py"))
     return Sandbox(root, lesson, tests, dict(submission), test_files)
 

@@ -28,7 +28,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from .loader import TARGET_ENV
+from ..exercises.meta import META_FILE
+from ..models.registry import cache_dir
+from .isolation import GRADER_ENV_KEEP, SubmissionSpec, allowed_env, choose
+from .loader import SUBMISSION_ENV, TARGET_ENV
 from .pytest_plugin import sign
 from .sandbox import Sandbox
 
@@ -41,6 +44,8 @@ class Limits:
     submission_s: float = 600.0
     memory_mb: int = 4096
     threads: int | None = None  # llama.cpp threads in the child (None: all cores)
+    real_model_s: float = 300.0  # a test that uses a real model (a fixture of course.grading.fixtures)
+    isolation: str = "auto"  # bwrap | process | auto (course.grading.isolation)
 
 
 @dataclass
@@ -79,13 +84,20 @@ def _describe_exit(code: int | None) -> str:
     return f"exited with status {code}"
 
 
-def _spawn(sandbox: Sandbox, tests: list[str], limits: Limits, key: bytes, log) -> tuple[subprocess.Popen, int]:
+def _spawn(sandbox: Sandbox, tests: list[str], limits: Limits, key: bytes, log, isolation: str
+           ) -> tuple[subprocess.Popen, int]:
     events_read, events_write = os.pipe()
     settings_read, settings_write = os.pipe()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSE_", "PYTEST_"))}
+    # an allow-list: the tests' messages reach feedback, so no secret of the grader's environment may be there
+    env = allowed_env(GRADER_ENV_KEEP)
+    spec = SubmissionSpec(isolation=isolation, lib=str(sandbox.lib), meta=str(sandbox.root / META_FILE),
+                          submission=str(sandbox.target), exchange=str(sandbox.exchange), memory_mb=limits.memory_mb,
+                          cache=str(cache_dir().parent))
     env.update({
         "COURSE_ROOT": str(sandbox.root),
         TARGET_ENV: str(sandbox.target),
+        SUBMISSION_ENV: spec.to_env(),
+        "TMPDIR": str(sandbox.exchange),
         "PYTHONPATH": str(sandbox.lib),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
@@ -101,10 +113,11 @@ def _spawn(sandbox: Sandbox, tests: list[str], limits: Limits, key: bytes, log) 
         sys.executable, "-m", "pytest", *map(str, sandbox.tests),
         "-c", str(sandbox.autograder / "pytest.ini"), "--rootdir", str(sandbox.autograder),
         "-p", "hypothesis.extra.pytestplugin", "-p", "course.grading.pytest_plugin",
-        "--course-protocol", str(settings_read),
+        "--course-protocol", str(settings_read), "--basetemp", str(sandbox.exchange / "pytest"),
         "-p", "no:cacheprovider", "-q", "--no-header", "--tb=no", "-rN",
     ]
-    settings = json.dumps({"fd": events_write, "key": key.hex(), "tests": tests}).encode()
+    settings = json.dumps({"fd": events_write, "key": key.hex(), "tests": tests, "test_s": limits.test_s,
+                           "real_model_s": limits.real_model_s}).encode()
     try:
         proc = subprocess.Popen(cmd, cwd=sandbox.work, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, pass_fds=(events_write, settings_read), process_group=0)
@@ -124,6 +137,7 @@ def _spawn(sandbox: Sandbox, tests: list[str], limits: Limits, key: bytes, log) 
 def run_sandbox(sandbox: Sandbox, tests: list[str], limits: Limits) -> RunReport:
     """Run ``tests`` (test function names) of ``sandbox`` under ``limits``."""
     report = RunReport()
+    isolation = choose(limits.isolation)
     remaining = list(tests)
     deadline = time.monotonic() + limits.submission_s
     log_path = sandbox.root / "child.log"
@@ -133,17 +147,18 @@ def run_sandbox(sandbox: Sandbox, tests: list[str], limits: Limits) -> RunReport
             report.tampered += [t for t in sandbox.tampered() if t not in report.tampered]
         sandbox.restore()
         with open(log_path, "ab") as log:
-            proc, read_fd = _spawn(sandbox, remaining, limits, key, log)
+            proc, read_fd = _spawn(sandbox, remaining, limits, key, log, isolation)
         current: str | None = None
         started = 0.0
+        test_limit = limits.test_s
         progress = False
         buffer = b""
         reason = ""
         try:
             while True:
                 now = time.monotonic()
-                if current and now - started > limits.test_s:
-                    reason = f"timeout: the test ran longer than {limits.test_s:g} s (an endless loop?)"
+                if current and now - started > test_limit:
+                    reason = f"timeout: the test ran longer than {test_limit:g} s (an endless loop?)"
                     break
                 if now > deadline:
                     reason = f"not run: the submission's time limit of {limits.submission_s:g} s was reached"
@@ -169,6 +184,7 @@ def run_sandbox(sandbox: Sandbox, tests: list[str], limits: Limits) -> RunReport
                         continue
                     if event["e"] == "start" and event["t"] in remaining:
                         current, started = event["t"], time.monotonic()
+                        test_limit = float(event.get("limit") or limits.test_s)
                     elif event["e"] == "end" and event["t"] in remaining:
                         report.outcomes[event["t"]] = Outcome(event["o"], event.get("m", ""), event.get("doc", ""),
                                                               time.monotonic() - started)
@@ -190,7 +206,7 @@ def run_sandbox(sandbox: Sandbox, tests: list[str], limits: Limits) -> RunReport
                 report.outcomes[name] = Outcome("not run", reason)
             break
         if reason.startswith("timeout") and current:
-            report.outcomes[current] = Outcome("timeout", reason, duration=limits.test_s)
+            report.outcomes[current] = Outcome("timeout", reason, duration=test_limit)
             remaining.remove(current)
         elif current:
             report.outcomes[current] = Outcome(
