@@ -33,3 +33,15 @@ def require_extra(*names: str) -> None:
             if os.environ.get("CI") == "true":
                 pytest.fail(message, pytrace=False)
             pytest.skip(message, allow_module_level=True)
+
+
+def require_isolation() -> None:
+    """Skip (or, under CI, fail) unless bubblewrap runs a sandbox here: the hostile-grading tests prove what
+    the sandbox stops, and without it they would only prove that the attacks work."""
+    from course.grading.isolation import bwrap_problem
+
+    problem = bwrap_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem, allow_module_level=True)

@@ -209,6 +209,8 @@ class SubmissionProcess:
         return self.channel.request("call", 0, None, (slug, module))
 
     def close(self) -> None:
+        if self.channel.closed and self.proc.poll() is None:
+            self.proc.kill()  # it broke the protocol or stopped answering: no grace
         for f in (self.proc.stdin, self.proc.stdout):
             try:
                 f.close()

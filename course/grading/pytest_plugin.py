@@ -28,6 +28,7 @@ import pytest
 
 from ..exercises.meta import load_course
 from .fixtures import FIXTURES
+from .remote import SubmissionDied
 
 
 def sign(key: bytes, event: dict) -> str:
@@ -132,6 +133,8 @@ def _make_reporter(settings: dict):
             name = item.originalname
             if (report.failed or report.skipped) and name not in failures:
                 kind = "skipped" if report.skipped else ("failed" if report.when == "call" else "error")
+                if call.excinfo is not None and call.excinfo.errisinstance(SubmissionDied):
+                    kind = "crashed"  # the submission's process ended during the test (os._exit, a segfault, ...)
                 text = call.excinfo.exconly() if call.excinfo is not None else str(report.longrepr)
                 case = getattr(getattr(item, "callspec", None), "id", None)
                 failures[name] = (kind, (f"[case {case}] " if case else "") + text[:1500])

@@ -236,6 +236,13 @@ class Channel:
         return out
 
     def _recv(self) -> tuple[dict, list[bytes]]:
+        try:
+            return self._recv_frame()
+        except RemoteError:
+            self.closed = True  # a broken frame leaves the stream out of step: nothing after it can be read
+            raise
+
+    def _recv_frame(self) -> tuple[dict, list[bytes]]:
         (size,) = _HEADER.unpack(self._read_exact(_HEADER.size))
         if size > MAX_MESSAGE:
             raise RemoteError(f"a message of {size} bytes is more than the {MAX_MESSAGE} allowed")
@@ -565,6 +572,7 @@ class Channel:
                 self._serve(header, buffers)
                 continue
             if header.get("id") != call_id:
+                self.closed = True
                 raise RemoteError("a reply to a call that was not made")
             for key, new in header.get("back") or ():
                 if not isinstance(key, (int, str)):

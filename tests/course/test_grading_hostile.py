@@ -14,6 +14,9 @@ import pytest
 
 from course.grading.batch import grade_batch, write_outputs
 from course.grading.supervisor import Limits
+from extras import require_isolation
+
+require_isolation()
 
 SLUG = "l00_getting_started"
 FULL = 47
@@ -234,9 +237,10 @@ def test_a_conftest_and_other_files_are_ignored(graded):
     assert any("conftest.py" in note for note in r["ships_conftest"].notes)
 
 
-def test_rewritten_tests_are_noticed(graded):
+def test_tests_cannot_be_rewritten(graded):
+    """The tests are not in the submission's sandbox at all: nothing to rewrite, nothing earned."""
     _, r, _, _ = graded
-    assert r["edits_tests_then_crashes"].tampered
+    assert r["edits_tests_then_crashes"].points == 0 and not r["edits_tests_then_crashes"].tampered
 
 
 def test_hidden_tests_never_reach_any_output(graded, course):
@@ -248,7 +252,7 @@ def test_hidden_tests_never_reach_any_output(graded, course):
         p.read_text() for p in out["feedback"].glob("*.md"))
     assert marker not in everything
     rep = r["reads_hidden_tests"]
-    assert points_of(rep, "l00.5") < rep.exercises()["l00.5"]["max_points"]
+    assert rep.points == FULL, "it found no hidden test to leak, so its solution earns everything"
 
 
 def test_scribbling_on_other_sandboxes_changes_no_one_else(graded):
@@ -264,7 +268,8 @@ def test_outputs_have_every_student_and_test(graded, course):
     rows = out["csv"].read_text().splitlines()
     assert len(rows) == len(made) + 1
     header = rows[0].split(",")
-    assert header[:3] == ["student", "points", "max_points"] and len(header) == 3 + 28
+    assert header[:4] == ["student", "points", "max_points", "isolation"] and len(header) == 4 + 28
+    assert {row.split(",")[3] for row in rows[1:]} == {"bwrap"}
     data = json.loads(out["json"].read_text())
     assert data["honest_full"]["points"] == FULL
     feedback = (out["feedback"] / "honest_empty.md").read_text()
