@@ -3,11 +3,17 @@
 Submissions are copies of the reference solutions (every test runs to the end,
 the slowest case for the grader). The batch is graded twice in the same run:
 with one worker (the serial reference) and with ``workers`` workers.
+
+What isolation costs is measured in the same run: one complete submission
+graded the old way (the submission imported into the tests' own process), as
+two processes exchanging values (``--no-isolation``), and as two processes with
+the submission's under bubblewrap, interleaved, the median of ``repeats``.
 """
 
 from __future__ import annotations
 
 import shutil
+import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -15,6 +21,8 @@ from pathlib import Path
 
 from ..exercises.meta import Course, load_course
 from ..grading.batch import grade_batch
+from ..grading.isolation import bwrap_problem
+from ..grading.supervisor import Limits
 
 
 @dataclass
@@ -27,6 +35,8 @@ class GradingBench:
     workers: int
     all_full_points: bool
     shortfalls: list[str]  # "student lesson test: outcome, message" for every test a reference copy failed
+    isolation_s: dict[str, float] = None  # one submission: mode (inprocess, process, bwrap) -> median seconds
+    isolation_note: str = ""  # why a mode is missing
 
     @property
     def speedup(self) -> float:
@@ -45,7 +55,7 @@ def make_submissions(course: Course, root: Path, count: int, lessons: list | Non
 
 
 def bench_grading(submissions: int = 30, workers: int = 2, progress=None,
-                  lessons: list[str] | None = None) -> GradingBench:
+                  lessons: list[str] | None = None, repeats: int = 1) -> GradingBench:
     """Grade copies of the reference solutions; ``lessons`` (ids or slugs) limits it to some lessons."""
     course = load_course()
     chosen = [course.lesson(name) for name in lessons] if lessons else list(course.lessons)
@@ -55,6 +65,16 @@ def bench_grading(submissions: int = 30, workers: int = 2, progress=None,
         start = time.perf_counter()
         single = grade_batch(one, course=course, lessons=names, workers=1)
         one_s = time.perf_counter() - start
+        modes = ["inprocess", "process"] + ([] if bwrap_problem() else ["bwrap"])
+        timings: dict[str, list[float]] = {m: [] for m in modes}
+        runs = []
+        for _ in range(max(1, repeats)):
+            for mode in modes:  # interleaved: a slow spell of the machine falls on every mode alike
+                start = time.perf_counter()
+                runs.append(grade_batch(one, course=course, lessons=names, workers=1,
+                                        limits=Limits(isolation=mode)))
+                timings[mode].append(time.perf_counter() - start)
+        isolation_s = {m: statistics.median(v) for m, v in timings.items()}
         many = make_submissions(course, Path(tmp) / "many", submissions, chosen)
         start = time.perf_counter()
         serial = grade_batch(many, course=course, lessons=names, workers=1, progress=progress)
@@ -63,7 +83,7 @@ def bench_grading(submissions: int = 30, workers: int = 2, progress=None,
         parallel = grade_batch(many, course=course, lessons=names, workers=workers, progress=progress)
         parallel_s = time.perf_counter() - start
     shortfalls = [f"{st.student} {slug} {t.name}: {t.outcome}, {t.message[:300]}"
-                  for r in (single, serial, parallel) for st in r.students
+                  for r in (single, serial, parallel, *runs) for st in r.students
                   for slug, rep in st.reports.items() for t in rep.tests if t.outcome != "passed"]
     return GradingBench(len(chosen), one_s, submissions, serial_s, parallel_s, workers, not shortfalls,
-                        shortfalls)
+                        shortfalls, isolation_s, bwrap_problem() or "")

@@ -126,15 +126,17 @@ def grammar(model: str, runs: int, as_json: bool, save: bool) -> None:
 @bench.command()
 @click.option("--submissions", default=30, show_default=True, help="the class size")
 @click.option("--lesson", "lessons", multiple=True, help="only this lesson (repeatable; default all)")
+@click.option("--repeats", default=3, show_default=True, help="runs of one submission per isolation mode (median)")
 @json_option
 @friendly_errors
-def grading(submissions: int, lessons: tuple[str, ...], as_json: bool) -> None:
-    """Grading time: one submission, then a class serially and in parallel (instructors)."""
+def grading(submissions: int, lessons: tuple[str, ...], repeats: int, as_json: bool) -> None:
+    """Grading time: one submission, then a class serially and in parallel, and what isolation costs."""
     from ..bench.grading import bench_grading
 
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task(f"grading {submissions} submissions twice", total=2 * submissions)
-        result = bench_grading(submissions, progress=lambda *_: bar.advance(task), lessons=list(lessons) or None)
+        result = bench_grading(submissions, progress=lambda *_: bar.advance(task), lessons=list(lessons) or None,
+                               repeats=repeats)
     if as_json:
         print_json(result.to_dict())
         return
@@ -147,6 +149,18 @@ def grading(submissions: int, lessons: tuple[str, ...], as_json: bool) -> None:
     table.add_row(f"{submissions} submissions, {result.workers} workers", f"{result.parallel_s:.1f}",
                   f"{result.parallel_s / submissions:.1f}")
     console.print(table)
+    iso = Table(title=f"one complete submission, by how it is isolated (median of {repeats})")
+    for col in ("mode", "seconds", "vs the old path"):
+        iso.add_column(col)
+    labels = {"inprocess": "old path: the submission in the tests' process (reference)",
+              "process": "two processes, values exchanged (--no-isolation)",
+              "bwrap": "two processes, the submission's under bubblewrap (default)"}
+    base = result.isolation_s.get("inprocess") or 0.0
+    for mode, seconds in result.isolation_s.items():
+        iso.add_row(labels[mode], f"{seconds:.1f}", f"{seconds / base:.2f}x" if base else "")
+    console.print(iso)
+    if result.isolation_note:
+        console.print(f"bubblewrap not measured: {result.isolation_note}")
     console.print(f"speed-up from {result.workers} workers: {result.speedup:.2f}x"
                   + ("" if result.all_full_points else "  [red](some copies did not get full points!)[/]"))
     for line in result.shortfalls[:10]:

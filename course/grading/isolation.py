@@ -42,7 +42,8 @@ from .loader import SUBMISSION_ENV, TARGET_ENV
 from .remote import RELAY_ENV, Channel, Remote, pump
 
 INSTALL = "sudo apt-get install bubblewrap"
-MODES = ("bwrap", "process")
+MODES = ("bwrap", "process", "inprocess")  # inprocess: the old path (the submission imported by the tests'
+# own process); only `course bench grading` uses it, to show what isolation costs
 
 # What the submission's process may inherit from the grader's environment: nothing secret, nothing that changes
 # where Python looks for code. Everything else is dropped.

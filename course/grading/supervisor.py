@@ -96,7 +96,6 @@ def _spawn(sandbox: Sandbox, tests: list[str], limits: Limits, key: bytes, log, 
     env.update({
         "COURSE_ROOT": str(sandbox.root),
         TARGET_ENV: str(sandbox.target),
-        SUBMISSION_ENV: spec.to_env(),
         "TMPDIR": str(sandbox.exchange),
         "PYTHONPATH": str(sandbox.lib),
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -106,6 +105,8 @@ def _spawn(sandbox: Sandbox, tests: list[str], limits: Limits, key: bytes, log, 
         # start (with no bytecode written that was 1.5 s of every child's 2.5).
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     })
+    if isolation != "inprocess":
+        env[SUBMISSION_ENV] = spec.to_env()
     if limits.threads:
         env["COURSE_THREADS"] = str(limits.threads)
     cmd = [

@@ -168,12 +168,15 @@ def test_grade_writes_scores_and_feedback(tmp_path):
 
 
 def test_bench_grading_reports_serial_and_parallel():
-    proc = course("bench", "grading", "--submissions", "2", "--lesson", "l00", "--json", timeout=600)
+    proc = course("bench", "grading", "--submissions", "2", "--lesson", "l00", "--repeats", "1", "--json",
+                  timeout=600)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["all_full_points"], data["shortfalls"]
+    assert data["all_full_points"], data["shortfalls"]  # every isolation mode included
     assert data["lessons"] == 1
     assert data["serial_s"] > 0 and data["parallel_s"] > 0 and data["speedup"] > 0
+    assert {"inprocess", "process"} <= set(data["isolation_s"]) and all(v > 0 for v in data["isolation_s"].values())
+    assert ("bwrap" in data["isolation_s"]) == (not data["isolation_note"])
 
 
 def test_deploy_check_names_every_problem_and_exits_1(tmp_path):
