@@ -91,6 +91,9 @@ class TargetLoader:
     def __init__(self, slug: str):
         self.slug = slug
 
+    def __repr__(self) -> str:  # stable: it appears in hypothesis' failure messages, and so in scores.json
+        return f"TargetLoader({self.slug!r})"
+
     def load(self, module: str) -> types.ModuleType:
         if os.environ.get(SUBMISSION_ENV):
             from .isolation import submission_process
