@@ -111,6 +111,7 @@ def test_json_type_literal_list_optional(target):
     """Literal becomes an enum, list[T] an array of T, Optional[T] an anyOf with null."""
     json_type = target.load("schema").json_type
     assert json_type(Literal["c", "f"]) == {"type": "string", "enum": ["c", "f"]}
+    assert json_type(Literal["auto", 1]) == {"enum": ["auto", 1]}, "values of two JSON types: an enum, no type"
     assert json_type(list[int]) == {"type": "array", "items": {"type": "integer"}}
     assert json_type(Optional[str]) == {"anyOf": [{"type": "string"}, {"type": "null"}]}
     assert json_type(list[Optional[float]]) == {

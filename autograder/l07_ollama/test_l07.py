@@ -120,12 +120,13 @@ def test_read_the_real_servers_stream(target, course_server):
 pieces = st.lists(st.text(max_size=8), max_size=12)
 
 
-@given(pieces, st.integers(1, 500), st.integers(1, 10**10), st.booleans())
-def test_read_any_stream(target, texts, count, duration, as_bytes):
+@given(pieces, st.text(max_size=4), st.integers(1, 500), st.integers(1, 10**10), st.booleans())
+def test_read_any_stream(target, texts, last, count, duration, as_bytes):
+    """The final line may carry content too (a server that sends the whole reply in one line does)."""
     lines = [json.dumps(chat_line(t)) for t in texts]
-    lines.append(json.dumps(chat_line("", done=True, eval_count=count, eval_duration_ns=duration)))
+    lines.append(json.dumps(chat_line(last, done=True, eval_count=count, eval_duration_ns=duration)))
     got = target.load("stream").read_chat_stream([line.encode() if as_bytes else line for line in lines])
-    assert got["content"] == "".join(texts) and got["eval_count"] == count
+    assert got["content"] == "".join(texts) + last and got["eval_count"] == count
     assert got["tokens_per_s"] == pytest.approx(count / (duration / 1e9))
 
 

@@ -125,6 +125,9 @@ def test_route_intent_falls_back_when_unsure(target):
     model = LabelModel({"billing": 0.4, "tech": 0.35, "general": 0.25})
     assert target.load("intent").route_intent(model, "hmm", AGENTS, fallback="general",
                                               threshold=0.5) == ("general", pytest.approx(0.4))
+    _, p = target.load("intent").route_intent(model, "hmm", AGENTS, fallback="general", threshold=0.5)
+    assert target.load("intent").route_intent(model, "hmm", AGENTS, fallback="general",
+                                              threshold=p)[0] == "billing", "exactly at the threshold is sure enough"
     with pytest.raises(ValueError):
         target.load("intent").route_intent(model, "hmm", AGENTS, fallback="sales")
 

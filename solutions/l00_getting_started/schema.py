@@ -16,7 +16,8 @@ def json_type(annotation: Any) -> dict:
 
     ``str`` -> ``{"type": "string"}``, ``int`` -> ``{"type": "integer"}``,
     ``float`` -> ``{"type": "number"}``, ``bool`` -> ``{"type": "boolean"}``,
-    ``Literal["a", "b"]`` -> ``{"type": "string", "enum": ["a", "b"]}``,
+    ``Literal["a", "b"]`` -> ``{"type": "string", "enum": ["a", "b"]}`` (values of
+    different JSON types, ``Literal["a", 1]``, -> ``{"enum": ["a", 1]}`` with no ``"type"``),
     ``list[T]`` -> ``{"type": "array", "items": <schema of T>}``,
     ``Optional[T]`` (or ``T | None``) -> ``{"anyOf": [<schema of T>, {"type": "null"}]}``.
     Anything else raises ``TypeError``.

@@ -232,6 +232,14 @@ def _mutant(course, tmp_path, file, old, new):
          '{"role": "tool", "content": result}'),
         # a repeated call run again, forever
         ("l07.4", "l07/tool_loop.py", "        if all(key in seen for key in keys):", "        if False:"),
+        # boundaries (the grading audit's four kinds): a Literal of mixed types given the first value's type
+        ("l00.2", "schema.py", "        if len(kinds) == 1:", "        if kinds:"),
+        # the final line's content dropped
+        ("l07.3", "l07/stream.py", '        message = part.get("message") or {}\n        content.append(',
+         '        message = part.get("message") or {}\n        if part.get("done"):\n            final = part\n'
+         '            break\n        content.append('),
+        # exactly at the threshold counted as unsure
+        ("l09.2", "l09/intent.py", "probability >= threshold", "probability > threshold"),
     ],
     ids=["drops-tool-results", "int-as-string", "required-order", "no-repeat-guard", "unknown-tool-crash",
          "rate-over-all-tokens", "ignores-timezone", "reflex-rule-order", "reflex-boundary", "vacuum-forgets",
@@ -250,7 +258,7 @@ def _mutant(course, tmp_path, file, old, new):
          "no-intent-fallback", "sessions-cross-users", "half-saved-turn", "stops-at-first-problem",
          "health-retries-4xx", "health-constant-backoff", "tags-exact-name",
          "keyword-substring", "stream-truncated-accepted", "stream-ns-as-s", "tool-result-unnamed",
-         "tool-repeat-forever"],
+         "tool-repeat-forever", "mixed-literal-typed", "final-line-content-dropped", "intent-threshold-exclusive"],
 )
 def test_wrong_implementations_lose_points(course, tmp_path, exercise, file, old, new):
     submission = _mutant(course, tmp_path, file, old, new)
