@@ -1,16 +1,20 @@
-"""The grading child's side of the protocol with the supervisor (``course.grading.supervisor``).
+"""The tests' side of the protocol with the grading supervisor (``course.grading.supervisor``).
 
-Loaded with ``-p course.grading.pytest_plugin --course-protocol FD``. Before any
-submission code can run, it reads its settings from the inherited pipe ``FD``
-(JSON: the events pipe's file descriptor, a secret key, the tests to run) and
-closes it, so the key is never in ``os.environ``, the command line or a file. Then, for every test, it writes two JSON
-lines to the pipe: ``start`` and ``end``, each signed with the key (HMAC-SHA256).
+Loaded with ``-p course.grading.pytest_plugin --course-protocol FD``. It reads its
+settings from the inherited pipe ``FD`` (JSON: the events pipe's file
+descriptor, a key, the tests to run, the time limits) and closes it; then, for
+every test, it writes two JSON lines to the events pipe: ``start`` (with the
+test's time limit: a test that takes a real-model fixture gets the longer one)
+and ``end``, each signed with the key (HMAC-SHA256).
 
-A test counts as passed only when pytest reports it passed *and* this plugin
-saw the test function itself return (in ``pytest_pyfunc_call``), with the same
-function object it collected. A submission that patches pytest to skip test
-bodies, registers a fake reporter or writes lines of its own to the pipe gets
-no points: its lines carry no valid signature and no test body ran.
+The process this plugin runs in holds no code of the submission: under the
+supervisor, ``target.load`` imports the learner's modules in a separate,
+sandboxed process (:mod:`course.grading.isolation`) and every call crosses as
+plain values (:mod:`course.grading.remote`). So the outcome of a test is
+decided where the submission cannot reach. The signature and the check that
+the test body itself ran to its end (in ``pytest_pyfunc_call``, with the same
+function object collected) are a second line, kept for the old in-process
+path that ``course bench grading`` measures.
 
 It also marks each test with its exercise (``l00_3`` ...), the way minitorch
 names its tasks, so ``-m l00_3`` selects one exercise.

@@ -1,5 +1,9 @@
 """Run a sandbox's tests in a child process and survive whatever the submission does.
 
+The child runs the tests; the submission's code runs in a process of its own
+that the child starts (under bubblewrap: :mod:`course.grading.isolation`), so
+no verdict is ever made where the submission's code runs.
+
 The supervisor, not the child, owns the limits:
 
 - **per test**: the child announces each test on a pipe; a test still running
