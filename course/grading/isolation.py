@@ -77,8 +77,9 @@ def bwrap_problem() -> str | None:
         return f"bubblewrap could not start a sandbox: {exc}"
     if done.returncode != 0:
         first = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        return (f"bubblewrap could not start a sandbox here ({first}); unprivileged user namespaces may be off "
-                "(sysctl kernel.unprivileged_userns_clone=1)")
+        hint = ("; unprivileged user namespaces may be off (sysctl kernel.unprivileged_userns_clone=1)"
+                if "ermitted" in first or "namespace" in first else "")
+        return f"bubblewrap could not start a sandbox here ({first}){hint}"
     return None
 
 
@@ -125,10 +126,12 @@ def _python_paths() -> list[str]:
 
 
 def _base_args() -> list[str]:
+    # The private /tmp comes first: bubblewrap mounts in order, and Python, a venv or the sandbox's own folders
+    # may live under /tmp (CI's venv does), so they are bound on top of it, not hidden by it.
     return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "grader",
+            "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
             *_ro_system_binds(), *[a for p in _python_paths() for a in ("--ro-bind", p, p)],
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--clearenv", "--setenv", "PATH",
-            "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/tmp"]
+            "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/tmp"]
 
 
 @dataclass(frozen=True)
