@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -165,6 +166,25 @@ def test_grade_writes_scores_and_feedback(tmp_path):
     assert sorted(p.name for p in (tmp_path / "grades" / "feedback").iterdir()) == ["ada.md", "bob.md", "carl.md"]
     missing = course("grade", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "not a folder" in missing.stderr
+
+
+def test_grade_refuses_without_bubblewrap_unless_told(tmp_path):
+    """Without bwrap on PATH, grading other people's code stops with the install line; --no-isolation grades and
+    says so on the console, in the CSV, the JSON and every feedback file."""
+    subs = tmp_path / "subs"
+    shutil.copytree(ROOT / "exercises" / "l00_getting_started", subs / "bob" / "l00_getting_started")
+    no_bwrap = {"PATH": str(Path(sys.executable).parent)}
+    refused = course("grade", str(subs), "--lesson", "l00", "--out", str(tmp_path / "grades"), env=no_bwrap)
+    assert refused.returncode != 0 and "apt-get install bubblewrap" in refused.stderr
+    assert "--no-isolation" in refused.stderr and not (tmp_path / "grades").exists()
+    check = course("check", "l00", "--target", str(subs / "bob"), env=no_bwrap)
+    assert check.returncode != 0 and "apt-get install bubblewrap" in check.stderr
+    done = course("grade", str(subs), "--lesson", "l00", "--out", str(tmp_path / "grades"), "--no-isolation",
+                  env=no_bwrap)
+    assert done.returncode == 0, done.stderr
+    assert "without isolation" in " ".join(done.stdout.split())
+    assert "without isolation" in (tmp_path / "grades" / "feedback" / "bob.md").read_text()
+    assert (tmp_path / "grades" / "scores.csv").read_text().splitlines()[1].split(",")[3] == "none"
 
 
 def test_bench_grading_reports_serial_and_parallel():
