@@ -2,7 +2,8 @@
 
 ``SUBMISSIONS_DIR/<student>/`` holds one student's work: lesson folders
 (``<student>/l00_getting_started/agent.py`` ...) or, for a one-lesson class,
-the lesson's files directly. Each lesson of each student is graded by
+the lesson's files directly; or the lesson's notebooks
+(``<student>/l00_getting_started.ipynb``), whose ``%%module`` cells are the files. Each lesson of each student is graded by
 :func:`course.grading.runner.grade_files` in its own sandboxes and processes,
 ``workers`` at a time. A run in which a submission changed files on disk
 (its own, the tests', or, through a guessed path, another student's) is graded
@@ -95,7 +96,7 @@ def discover(submissions: Path) -> list[tuple[str, Path]]:
 def lesson_folder(student_dir: Path, lesson: Lesson, single_lesson: bool) -> Path | None:
     if (student_dir / lesson.slug).is_dir():
         return student_dir / lesson.slug
-    if single_lesson:
+    if single_lesson or (student_dir / f"{lesson.slug}.ipynb").is_file():  # a notebook per lesson, side by side
         return student_dir
     return None
 

@@ -65,12 +65,46 @@ def folder_files(folder: Path) -> dict[str, bytes]:
             if p.is_file() and "__pycache__" not in p.parts}
 
 
+def notebook_modules(path: Path, allowed: set[str]) -> tuple[dict[str, bytes], list[str]]:
+    """The lesson files a notebook of the course holds: each ``%%module NAME`` cell is ``NAME.py``.
+
+    This is how `course grade` grades a class that worked in notebooks, with the same isolation as files: the
+    notebook is read as JSON and never run by the grader."""
+    import json
+
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return {}, [f"{path.name} is not a readable notebook ({type(exc).__name__}); nothing was taken from it"]
+    files: dict[str, bytes] = {}
+    for cell in cells if isinstance(cells, list) else []:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        first, _, body = source.partition("\n")
+        parts = first.split()
+        if len(parts) == 2 and parts[0] == "%%module" and f"{parts[1]}.py" in allowed:
+            files[f"{parts[1]}.py"] = body.encode()
+    notes = [f"read from the notebook {path.name}: {', '.join(sorted(files)) or 'no %%module cell of the lesson'}"]
+    return files, notes
+
+
 def submission_files(lesson: Lesson, folder: Path | None) -> tuple[dict[str, bytes], list[str]]:
-    """The allowed files of a lesson from a submission folder, and notes on what was left out."""
+    """The allowed files of a lesson from a submission folder, and notes on what was left out.
+
+    A folder with none of the lesson's files but a notebook of the lesson (``<lesson>.ipynb``, or the only
+    notebook there) is graded from the notebook's ``%%module`` cells."""
     notes: list[str] = []
     if folder is None or not folder.is_dir():
         return {}, [f"no folder for {lesson.slug} in the submission"]
     allowed = {"__init__.py", *(ex.file for ex in lesson.exercises)}
+    if not any((folder / name).is_file() for name in allowed):
+        books = sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink())
+        book = folder / f"{lesson.slug}.ipynb" if (folder / f"{lesson.slug}.ipynb") in books else (
+            books[0] if len(books) == 1 else None)
+        if book is not None:
+            return notebook_modules(book, allowed)
     files = {}
     for name in sorted(allowed):
         path = folder / name

@@ -85,3 +85,31 @@ def test_nbgrader_export_to_a_relative_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "grading" / "source" / SLUG / f"{SLUG}.ipynb").is_file()
     assert "wrote source" in proc.stdout
+
+
+def test_a_class_of_notebooks_is_graded_like_files(course, tmp_path):
+    """`course grade` on notebooks (the answer to nbgrader's in-kernel tests): each `%%module` cell is the lesson
+    file, graded in the same isolation; a solved notebook earns everything, a notebook of stubs nothing."""
+    from course.grading.nbexport import export
+
+    export(course, tmp_path / "nb", lessons=[course.lesson(SLUG)])
+    book = json.loads((tmp_path / "nb" / "source" / SLUG / f"{SLUG}.ipynb").read_text())
+    subs = tmp_path / "subs"
+    for name, source in (("solved", "solutions"), ("stubs", "exercises")):
+        cells = []
+        for cell in book["cells"]:
+            text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            if cell["cell_type"] == "code" and text.startswith("%%module "):
+                module = text.split("\n", 1)[0].split()[1]
+                text = f"%%module {module}\n" + (course.root / source / SLUG / f"{module}.py").read_text()
+            cells.append({**cell, "source": text})
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{SLUG}.ipynb").write_text(json.dumps({**book, "cells": cells}))
+    (subs / "broken").mkdir()
+    (subs / "broken" / f"{SLUG}.ipynb").write_text("{not json")
+    result = grade_batch(subs, course=course, lessons=[SLUG], workers=2, limits=Limits(test_s=30))
+    r = {st.student: st.reports[SLUG] for st in result.students}
+    assert r["solved"].points == r["solved"].max_points, [t.message for t in r["solved"].tests if not t.points]
+    assert r["stubs"].points == 0 and r["broken"].points == 0
+    assert any("read from the notebook" in n for n in r["solved"].notes)
+    assert any("not a readable notebook" in n for n in r["broken"].notes)
