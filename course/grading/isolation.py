@@ -42,6 +42,8 @@ from .loader import SUBMISSION_ENV, TARGET_ENV
 from .remote import RELAY_ENV, Channel, Remote, pump
 
 INSTALL = "sudo apt-get install bubblewrap"
+TMP_BYTES = 256 * 2**20  # the submission's private /tmp
+FILE_MB = 256  # the largest file the submission's process may write (its log, a file in the exchange folder)
 MODES = ("bwrap", "process", "inprocess")  # inprocess: the old path (the submission imported by the tests'
 # own process); only `course bench grading` uses it, to show what isolation costs
 
@@ -128,8 +130,11 @@ def _python_paths() -> list[str]:
 def _base_args() -> list[str]:
     # The private /tmp comes first: bubblewrap mounts in order, and Python, a venv or the sandbox's own folders
     # may live under /tmp (CI's venv does), so they are bound on top of it, not hidden by it.
-    return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "grader",
-            "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+    # --disable-userns: no user namespace of its own inside (less of the kernel within reach); the private /tmp
+    # is a tmpfs, that is memory, so it gets a size.
+    return ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", "--hostname", "grader",
+            "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
             *_ro_system_binds(), *[a for p in _python_paths() for a in ("--ro-bind", p, p)],
             "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/tmp"]
 
@@ -159,7 +164,7 @@ def submission_command(spec: SubmissionSpec, relay: str | None) -> tuple[list[st
     env = {"PYTHONPATH": spec.lib, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
            "PYTHONNOUSERSITE": "1", "COURSE_ROOT": str(Path(spec.meta).parent), TARGET_ENV: spec.submission,
            **allowed_env(SUBMISSION_ENV_KEEP)}
-    limits = [sys.executable, "-m", "course.grading.limits", str(spec.memory_mb), "--"]
+    limits = [sys.executable, "-m", "course.grading.limits", str(spec.memory_mb), "--file-mb", str(FILE_MB), "--"]
     server = [sys.executable, "-m", "course.grading.module_server"]
     if spec.isolation == "process":
         env.update(PATH=os.environ.get("PATH", "/usr/bin:/bin"), HOME=spec.exchange, TMPDIR=spec.exchange)

@@ -175,6 +175,21 @@ if not os.environ.get("_COURSE_DAEMON"):
         os._exit(0)
 '''
 
+FILL_DISK_AND_MEMORY = '''
+import sys
+try:
+    with open("/tmp/fill", "wb") as _f:  # 2 GiB into the private /tmp (memory): stops at its size
+        for _ in range(2048):
+            _f.write(b"\\0" * 2**20)
+except OSError:
+    pass
+try:
+    for _ in range(1024):  # 1 GiB into the grader's log: stops at the file size limit
+        sys.stderr.write("x" * 2**20)
+except Exception:
+    pass
+'''
+
 COPY_NEIGHBOUR = '''
 def _course_neighbour():
     import glob, pathlib
@@ -275,6 +290,7 @@ def batch(checkout, tmp_path_factory):
         "forge_own_verdict": lambda f: _prepend(f, FORGE_OWN),
         "harm_classmates_and_supervisor": lambda f: _prepend(f, HARM_OTHERS),
         "copy_a_neighbour": lambda f: _append(f, COPY_NEIGHBOUR.format(submissions=str(subs))),
+        "fill_disk_and_memory": lambda f: _prepend(f, FILL_DISK_AND_MEMORY),
         "leak_hidden_tests_and_environment": lambda f: _append(f, LEAK.format(checkout=checkout_dir)),
     }
     targets = [str(out / "scores.csv"), str(out / "scores.json"), str(out / "feedback" / "daemon.md"),
@@ -308,7 +324,7 @@ def test_the_controls_score_as_always(batch):
 
 @pytest.mark.parametrize("attack", ["steal_by_direct_url", "steal_by_editable_finder", "steal_by_proc",
                                     "forge_own_verdict", "harm_classmates_and_supervisor", "copy_a_neighbour",
-                                    "leak_hidden_tests_and_environment", "daemon"])
+                                    "leak_hidden_tests_and_environment", "daemon", "fill_disk_and_memory"])
 def test_every_attack_scores_what_the_stub_scores(batch, attack):
     r = batch["reports"]
     assert attack in batch["attacks"]
