@@ -419,7 +419,9 @@ def grade(submissions: tuple[str, ...], out: Path | None, lessons: tuple[str, ..
     if as_json:
         print_json(json.loads(paths["json"].read_text()))
         return
-    table = Table(title=f"{len(students)} submissions, {result.seconds:.1f} s with {workers} workers")
+    how = "each under bubblewrap" if result.isolation == "bwrap" else "WITHOUT isolation"
+    share = f", share {chosen_shard[0]}/{chosen_shard[1]}" if chosen_shard else ""
+    table = Table(title=f"{len(students)} submissions{share}, {result.seconds:.1f} s with {workers} workers, {how}")
     table.add_column("student")
     for slug in result.lessons:
         table.add_column(course.lesson(slug).short)
