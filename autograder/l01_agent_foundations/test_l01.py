@@ -235,7 +235,7 @@ def test_full_exploration_tries_every_arm(target):
     assert {agent.choose() for _ in range(300)} == set(range(5))
 
 
-@settings(max_examples=12)  # 12,000 pulls an example: each is a call into the submission's process
+@settings(max_examples=4)  # 12,000 pulls an example, each a call into the submission's process
 @given(st.integers(0, 10**6), st.integers(2, 5), st.data())
 def test_epsilon_greedy_learns_the_best_arm(target, seed, arms, data):
     """On bandits whose best arm is not arm 0, ten seeded runs of 600 pulls with epsilon 0.1 learn: the
