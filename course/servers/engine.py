@@ -291,6 +291,7 @@ class Engine:
         self._estimate = estimate
         self.clock = clock
         self.queue = FairQueue()
+        self.metrics = None  # a course.servers.metrics.ServeMetrics when a server counts what it serves
         self.compute = ComputeThread()
         self.derived: dict[str, Derived] = {}
         self.events: list[str] = []  # "load smollm2-135m", "unload ... (idle)", for tests and the log

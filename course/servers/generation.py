@@ -17,6 +17,7 @@ from ..backends.stops import check_stop
 from ..backends.types import BadRequestError, ChatChunk
 from .engine import Derived, Engine
 from .http import ClientGone
+from .metrics import request_model
 
 DEFAULT_MAX_TOKENS = 512  # the course's default reply length; both protocols default to "unlimited"
 
@@ -120,7 +121,9 @@ def generate(engine: Engine, spec: GenerationSpec, *,
     ``client_gone`` is asked before each chunk: when it says the client left (a reply that is not
     streamed has no write that would fail), :class:`ClientGone` is raised and the generation stops.
     """
+    metrics = getattr(engine, "metrics", None)
     with engine.use(spec.model, n_ctx=spec.n_ctx, keep_alive=spec.keep_alive) as lease:
+        request_model(spec.model)  # a model the engine knows: a label of bounded number (never a client's typo)
         if lease.derived is not None:
             derived_options, _ = check_options(lease.derived.parameters, where="the model's parameters")
             apply_options(spec, derived_options)
@@ -150,6 +153,10 @@ def generate(engine: Engine, spec: GenerationSpec, *,
             for chunk in engine.compute.iterate(stream):  # llama.cpp computes on the engine's one thread
                 if client_gone is not None and client_gone():
                     raise ClientGone(f"the client left; generation of {spec.model} stopped")
+                if metrics is not None:
+                    metrics.chunk(spec.model)
+                    if chunk.response is not None:
+                        metrics.generated(spec.model, chunk.response.usage.completion_tokens)
                 yield chunk
         finally:
             engine.compute.call(stream.close)  # a reply cut short stops generating, on the compute thread

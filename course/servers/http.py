@@ -148,6 +148,7 @@ class ServerSettings:
     open_paths: tuple[str, ...] = ("/", "/health")  # liveness probes answer without a key
     log: Callable[[str], None] | None = None
     record: list | None = None  # when a list: (method, path, body) of every request is appended (for tests)
+    metrics: Any = None  # a course.servers.metrics.ServeMetrics: every request counted and timed
 
 
 class CourseHTTPServer(ThreadingHTTPServer):
@@ -297,9 +298,25 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_DELETE = do_HEAD = do_PUT = do_PATCH = do_OPTIONS = do_GET
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = code  # what the metrics count this request under
+        super().send_response(code, message)
+
     def _serve(self) -> None:
         path = urlsplit(self.path).path.rstrip("/") or "/"
         face = self.server.face_for(path)
+        metrics = self.server.settings.metrics
+        if metrics is None:
+            self._serve_on(face, path)
+            return
+        self._status = 0  # 0: no answer was sent (the client left first)
+        metrics.request_started(face.name)
+        try:
+            self._serve_on(face, path)
+        finally:
+            metrics.request_done(face.name, self._status)
+
+    def _serve_on(self, face: Face, path: str) -> None:
         if self.server.draining.is_set():
             self.close_connection = True
             self._send_error(face, HTTPError(503, "the server is shutting down: retry when it is back"))
@@ -427,14 +444,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- writing --------------------------------------------------------------
     def _send_body(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        if isinstance(body, str):
+        headers = dict(headers or {})
+        if isinstance(body, bytes):  # already encoded: its type comes with it (the metrics' exposition format)
+            data, ctype = body, headers.pop("Content-Type", "application/octet-stream")
+        elif isinstance(body, str):
             data, ctype = body.encode(), "text/plain; charset=utf-8"
         else:
             data, ctype = json.dumps(body).encode(), "application/json"
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
+        for k, v in headers.items():
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")

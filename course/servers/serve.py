@@ -13,7 +13,8 @@ import ipaddress
 import threading
 
 from .engine import DEFAULT_KEEP_ALIVE_S, DEFAULT_N_CTX, Engine
-from .http import CourseHTTPServer, ServerSettings, eprint
+from .http import CourseHTTPServer, Face, Response, ServerSettings, eprint
+from .metrics import ServeMetrics
 from .ollama_face import build_face as ollama_face
 from .openai_face import build_face as openai_face
 
@@ -33,6 +34,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def metrics_face(metrics: ServeMetrics) -> Face:
+    """``GET /metrics``: the Prometheus exposition of :class:`ServeMetrics`."""
+    face = Face("metrics", ("/metrics",), lambda exc: exc.message)
+
+    @face.route("GET", "/metrics")
+    def scrape(request):
+        body, ctype = metrics.render()
+        return Response(200, body, {"Content-Type": ctype})
+
+    return face
+
+
 class CourseServer:
     """The engine and the HTTP server together; a context manager that always stops both."""
 
@@ -49,7 +62,9 @@ class CourseServer:
             raise ExposureError("an empty API key would let every request in: give a key, or leave --api-key "
                                 "(and COURSE_API_KEY) out to serve without one")
         self.engine = engine or Engine(models, n_ctx=n_ctx, keep_alive_s=keep_alive_s, memory_budget=memory_budget)
-        settings = ServerSettings(api_key=api_key, log=log, record=record)
+        self.metrics = ServeMetrics(self.engine)
+        self.engine.metrics = self.metrics
+        settings = ServerSettings(api_key=api_key, log=log, record=record, metrics=self.metrics)
         if max_body:
             settings.max_body = max_body
         if timeout:
@@ -57,7 +72,8 @@ class CourseServer:
         if max_open:
             settings.max_open = max_open
         # the OpenAI face first: its prefix is specific; the Ollama face also answers "/"
-        self.httpd = CourseHTTPServer((host, port), [openai_face(self.engine), ollama_face(self.engine)], settings)
+        self.httpd = CourseHTTPServer((host, port), [metrics_face(self.metrics), openai_face(self.engine),
+                                                     ollama_face(self.engine)], settings)
         self.host = host
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
