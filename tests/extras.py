@@ -45,3 +45,14 @@ def require_isolation() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(problem, pytrace=False)
         pytest.skip(problem, allow_module_level=True)
+
+
+def require_prometheus() -> None:
+    """Skip (or, under CI, fail) unless Debian's prometheus and promtool are installed."""
+    from course.production.prometheus import prometheus_problem
+
+    problem = prometheus_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem, allow_module_level=True)
