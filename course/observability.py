@@ -91,3 +91,43 @@ def stopwatch() -> Iterator[Stopwatch]:
         yield watch
     finally:
         watch.stop = time.perf_counter()
+
+
+def trace_headers(headers: dict | None = None) -> dict:
+    """``headers`` with the W3C trace context of the current span (``traceparent``) added, so that a server
+    that reads it (course serve does) puts its spans in the caller's trace. Without an active span, nothing."""
+    from opentelemetry import propagate
+
+    headers = dict(headers or {})
+    propagate.inject(headers)
+    return headers
+
+
+def trace_event_hooks() -> dict:
+    """httpx's ``event_hooks`` that add the current trace context to every request."""
+    def inject(request) -> None:
+        for key, value in trace_headers().items():
+            request.headers[key] = value
+
+    return {"request": [inject]}
+
+
+def traced_async_http_client(**kwargs):
+    """The same for ``httpx.AsyncClient`` (``openai.AsyncOpenAI``, which the Agent Framework's clients use)."""
+    import httpx
+
+    hooks = trace_event_hooks()["request"]
+
+    async def inject(request) -> None:
+        for hook in hooks:
+            hook(request)
+
+    return httpx.AsyncClient(event_hooks={"request": [inject]}, **kwargs)
+
+
+def traced_http_client(**kwargs):
+    """An ``httpx.Client`` that sends the current trace context with every request (for ``openai.OpenAI``'s
+    ``http_client=``, and so for the Agent Framework's OpenAI clients too)."""
+    import httpx
+
+    return httpx.Client(event_hooks=trace_event_hooks(), **kwargs)

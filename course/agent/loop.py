@@ -27,12 +27,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry import trace as otel_trace
+
 from ..backends.base import ChatBackend
 from ..backends.types import BackendError, ToolCall
 from ..tools import Tool, ToolArgumentError
 from .trace import ModelStep, ToolStep, Trace
 
 DEFAULT_INSTRUCTIONS = "You are a helpful assistant. Use the tools when they can answer the question."
+_tracer = otel_trace.get_tracer("course.agent")
 
 
 class AgentError(Exception):
@@ -115,7 +118,34 @@ class Agent:
         self.options = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}
 
     def run(self, user_message: str, *, history: Sequence[dict] = ()) -> AgentResult:
-        """Answer ``user_message``; ``history`` holds earlier turns of the conversation."""
+        """Answer ``user_message``; ``history`` holds earlier turns of the conversation.
+
+        With an OpenTelemetry SDK configured (lesson 10), the run is a span ``invoke_agent``, each model call a
+        child ``chat <model>`` and each tool call a child ``execute_tool <name>``; without one they cost nothing.
+        """
+        with _tracer.start_as_current_span("invoke_agent", attributes={
+                "gen_ai.operation.name": "invoke_agent", "course.agent.tools": sorted(self.tools)}) as span:
+            result = self._run(user_message, history)
+            span.set_attribute("course.agent.stop_reason", result.stop_reason)
+            span.set_attribute("course.agent.steps", len(result.trace.steps))
+            return result
+
+    def _chat(self, messages: list[dict], tool_choice: str):
+        model = getattr(self.backend, "model", None) or self.backend.name
+        with _tracer.start_as_current_span(f"chat {model}", kind=otel_trace.SpanKind.CLIENT, attributes={
+                "gen_ai.operation.name": "chat", "gen_ai.request.model": str(model)}) as span:
+            response = self.backend.chat(
+                messages, tools=list(self.tools.values()) or None,
+                tool_choice=tool_choice if self.tools else None, **self.options,
+            )
+            span.set_attribute("gen_ai.usage.input_tokens", response.usage.prompt_tokens)
+            span.set_attribute("gen_ai.usage.output_tokens", response.usage.completion_tokens)
+            span.set_attribute("gen_ai.response.finish_reasons", [str(response.finish_reason)])
+            if response.timings.ttft_s is not None:
+                span.set_attribute("course.ttft_s", response.timings.ttft_s)
+            return response
+
+    def _run(self, user_message: str, history: Sequence[dict]) -> AgentResult:
         messages: list[dict] = [{"role": "system", "content": self.instructions}, *history,
                                 {"role": "user", "content": user_message}]
         trace = Trace()
@@ -123,10 +153,7 @@ class Agent:
         tool_choice = "auto"
         for _ in range(self.max_steps):
             try:
-                response = self.backend.chat(
-                    messages, tools=list(self.tools.values()) or None,
-                    tool_choice=tool_choice if self.tools else None, **self.options,
-                )
+                response = self._chat(messages, tool_choice)
             except BackendError as exc:
                 raise AgentError(f"the model backend failed after {len(trace.steps)} steps: {exc}", trace) from exc
             trace.add(ModelStep(response))
@@ -143,12 +170,23 @@ class Agent:
                 continue
             messages.append(response.message())
             for call, key in zip(response.tool_calls, keys):
-                step = answered.get(key) or execute_tool_call(call, self.tools)
+                step = answered.get(key) or _traced_tool_call(call, self.tools)
                 if step.ok:
                     answered[key] = step
                 trace.add(step)
                 messages.append(tool_message(step) | {"tool_call_id": call.id})
         return AgentResult(None, "max_steps", trace, messages)
+
+
+def _traced_tool_call(call, tools) -> ToolStep:
+    with _tracer.start_as_current_span(f"execute_tool {call.name}", attributes={
+            "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name,
+            "gen_ai.tool.call.id": call.id or ""}) as span:
+        step = execute_tool_call(call, tools)
+        span.set_attribute("course.tool.outcome", "ok" if step.ok else (step.error or "error"))
+        if not step.ok:
+            span.set_status(otel_trace.Status(otel_trace.StatusCode.ERROR, step.error or "error"))
+        return step
 
 
 def _canonical(arguments: str) -> str:

@@ -46,7 +46,10 @@ class OllamaBackend(ChatBackend):
         self._httpx = httpx
         self.host = host
         self.model = model
-        self.client = ollama.Client(host=host, timeout=timeout)
+        from ..observability import trace_event_hooks
+
+        # the trace context travels with every request: course serve's spans join the caller's trace
+        self.client = ollama.Client(host=host, timeout=timeout, event_hooks=trace_event_hooks())
 
     def _wire_messages(self, request: ChatRequest) -> list[dict]:
         names: dict[str, str] = {}

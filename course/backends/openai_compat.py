@@ -42,7 +42,11 @@ class OpenAICompatBackend(ChatBackend):
         self.base_url = base_url
         self.model = model
         self.json_object_schema = json_object_schema
-        self.client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
+        from ..observability import traced_http_client
+
+        # the trace context travels with every request: course serve's spans join the caller's trace
+        self.client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries,
+                                    http_client=traced_http_client(timeout=timeout))
 
     def _wire_messages(self, request: ChatRequest) -> list[dict]:
         # Some servers reject an assistant message that has tool_calls and no content key.

@@ -9,15 +9,21 @@ because its client left closes it, and the next request in line runs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from opentelemetry import trace as otel_trace
+from opentelemetry.trace import Status, StatusCode
 
 from ..backends.stops import check_stop
 from ..backends.types import BadRequestError, ChatChunk
 from .engine import Derived, Engine
 from .http import ClientGone
 from .metrics import request_model
+
+_tracer = otel_trace.get_tracer("course.serve")
 
 DEFAULT_MAX_TOKENS = 512  # the course's default reply length; both protocols default to "unlimited"
 
@@ -147,18 +153,34 @@ def generate(engine: Engine, spec: GenerationSpec, *,
             stream = backend.stream(messages, tools=spec.tools, tool_choice=spec.tool_choice,
                                     response_format=spec.response_format, temperature=temperature,
                                     seed=spec.seed, max_tokens=max(1, max_tokens), stop=spec.stop)
+        # a span started, not made current: a generator may be closed from elsewhere, so nothing is attached
+        span = _tracer.start_span(f"generate {spec.model}", attributes={
+            "gen_ai.operation.name": "generate", "gen_ai.request.model": spec.model,
+            "course.load_s": lease.load_s})
+        started = time.perf_counter()
         try:
             # the request is valid (stream() checks it eagerly) and the model loaded: the reply begins
             yield Started(lease.load_s, lease.derived)
+            first = True
             for chunk in engine.compute.iterate(stream):  # llama.cpp computes on the engine's one thread
                 if client_gone is not None and client_gone():
                     raise ClientGone(f"the client left; generation of {spec.model} stopped")
+                if first:
+                    span.set_attribute("course.ttft_s", time.perf_counter() - started)
+                    first = False
                 if metrics is not None:
                     metrics.chunk(spec.model)
                     if chunk.response is not None:
                         metrics.generated(spec.model, chunk.response.usage.completion_tokens)
+                if chunk.response is not None:
+                    span.set_attribute("gen_ai.usage.output_tokens", chunk.response.usage.completion_tokens)
+                    span.set_attribute("gen_ai.usage.input_tokens", chunk.response.usage.prompt_tokens)
                 yield chunk
+        except BaseException as exc:
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
         finally:
+            span.end()
             engine.compute.call(stream.close)  # a reply cut short stops generating, on the compute thread
 
 

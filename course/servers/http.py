@@ -41,7 +41,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from opentelemetry import propagate
+from opentelemetry import trace as otel_trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
 MAX_BODY = 4 * 2**20
+_tracer = otel_trace.get_tracer("course.serve")
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -306,15 +311,22 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path.rstrip("/") or "/"
         face = self.server.face_for(path)
         metrics = self.server.settings.metrics
-        if metrics is None:
-            self._serve_on(face, path)
-            return
         self._status = 0  # 0: no answer was sent (the client left first)
-        metrics.request_started(face.name)
-        try:
-            self._serve_on(face, path)
-        finally:
-            metrics.request_done(face.name, self._status)
+        # a span of its own, in the caller's trace when the request carries a W3C traceparent header
+        context = propagate.extract({k.lower(): v for k, v in self.headers.items()})
+        with _tracer.start_as_current_span(f"{self.command} {path}", context=context, kind=SpanKind.SERVER,
+                                           attributes={"http.request.method": self.command, "url.path": path,
+                                                       "course.face": face.name}) as span:
+            if metrics is not None:
+                metrics.request_started(face.name)
+            try:
+                self._serve_on(face, path)
+            finally:
+                span.set_attribute("http.response.status_code", self._status)
+                if self._status >= 500 or self._status == 0:
+                    span.set_status(Status(StatusCode.ERROR, f"status {self._status}"))
+                if metrics is not None:
+                    metrics.request_done(face.name, self._status)
 
     def _serve_on(self, face: Face, path: str) -> None:
         if self.server.draining.is_set():
