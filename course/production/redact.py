@@ -216,3 +216,66 @@ def evaluate(find, dataset: Sequence[dict]) -> dict[str, Score]:
 
 def course_finder(text: str, names: Sequence[str]) -> list[tuple[str, int, int]]:
     return [(f.kind, f.start, f.end) for f in Redactor(names).find(text)]
+
+
+# Presidio's entity types, in the course's kinds (the others it knows are left out of the comparison)
+PRESIDIO_KINDS = {"EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "CREDIT_CARD": "CARD", "US_SSN": "NATIONAL_ID",
+                  "UK_NINO": "NATIONAL_ID", "PERSON": "NAME"}
+
+
+def _presidio_offline() -> None:
+    """Before Presidio is imported: its e-mail check (tldextract) would fetch the public suffix list from the
+    internet on first use; an empty list of addresses makes it use the copy it ships, without trying."""
+    import os
+
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+
+def presidio_analyzer():
+    """Microsoft Presidio's analyzer, offline: its pattern recognizers on a blank spaCy pipeline (no model to
+    download; a component copies each token's lower case into its lemma, so Presidio's context words still
+    raise scores). Needs the ``production`` extra."""
+    _presidio_offline()
+    import logging
+
+    import spacy
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from spacy.language import Language
+
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # "language not supported" for es/it/pl
+    if "course_lowercase_lemma" not in Language.factories:
+        @Language.component("course_lowercase_lemma")
+        def lowercase_lemma(doc):
+            for token in doc:
+                token.lemma_ = token.lower_
+            return doc
+
+    class BlankSpacyNlpEngine(SpacyNlpEngine):
+        def load(self) -> None:
+            self.nlp = {}
+            for model in self.models:
+                nlp = spacy.blank(model["lang_code"])
+                nlp.add_pipe("course_lowercase_lemma")
+                self.nlp[model["lang_code"]] = nlp
+
+    engine = BlankSpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank"}])
+    return AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
+
+
+def presidio_finder(analyzer=None, threshold: float = 0.3):
+    """``find(text, names)`` for :func:`evaluate`, by Presidio: its findings of the kinds both know, and the
+    given names through a deny-list recognizer (Presidio's NER for names needs a model it cannot download)."""
+    _presidio_offline()
+    from presidio_analyzer import PatternRecognizer
+
+    analyzer = analyzer or presidio_analyzer()
+
+    def find(text: str, names):
+        recognizers = [PatternRecognizer(supported_entity="PERSON", deny_list=list(names))] if names else []
+        results = analyzer.analyze(text=text, language="en", ad_hoc_recognizers=recognizers or None,
+                                   score_threshold=threshold)
+        found = [(PRESIDIO_KINDS[r.entity_type], r.start, r.end) for r in results if r.entity_type in PRESIDIO_KINDS]
+        return sorted(set(found), key=lambda f: f[1])
+
+    return find
