@@ -65,7 +65,7 @@ TRUSTED_MODULES = ("course", "builtins", "ollama", "openai", "httpx", "json", "s
 
 # Operations one side may ask of a handle the other side owns.
 OPS = {"getattr", "setattr", "call", "callmethod", "iter", "next", "len", "getitem", "setitem", "contains", "repr", "str", "bool",
-       "enter", "exit", "release"}
+       "enter", "exit"}
 
 
 RELAY_ENV = "COURSE_RELAY"  # the Unix socket to the grader's loopback relay (only under bubblewrap)
@@ -199,7 +199,7 @@ class Channel:
         self._call_lock = threading.RLock()
         self.closed = False
         self.describe_exit = None  # how the other side ended (a callable the owner of its process sets)
-        # the submission's side: a reader thread routes replies and requests to the waiting thread's queue
+        # the submission's side: the thread that holds _read_lock reads, and hands what is for others to their queues
         self._queues: dict[str, queue.Queue] = {}
         self._local = threading.local()
 
@@ -732,8 +732,6 @@ class Channel:
             return obj.__enter__()
         if op == "exit":
             return bool(obj.__exit__(*args))
-        if op == "release":
-            return None
         raise RemoteError(f"an unknown operation {op!r}")
 
     def _check_name(self, name: Any) -> None:
@@ -932,9 +930,6 @@ class Remote:
 
     def __hash__(self) -> int:
         return id(self)
-
-    def __instancecheck__(self, instance: Any) -> bool:  # pragma: no cover - only for classes, see RemoteClass
-        return False
 
 
 class RemoteMethod:
