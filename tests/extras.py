@@ -35,24 +35,24 @@ def require_extra(*names: str) -> None:
             pytest.skip(message, allow_module_level=True)
 
 
-def require_isolation() -> None:
-    """Skip (or, under CI, fail) unless bubblewrap runs a sandbox here: the hostile-grading tests prove what
-    the sandbox stops, and without it they would only prove that the attacks work."""
-    from course.grading.isolation import bwrap_problem
-
-    problem = bwrap_problem()
+def require_program(problem: str | None) -> None:
+    """Skip (or, under CI, fail) when ``problem`` says a system program is missing or cannot run; ``None``: go on."""
     if problem:
         if os.environ.get("CI") == "true":
             pytest.fail(problem, pytrace=False)
         pytest.skip(problem, allow_module_level=True)
+
+
+def require_isolation() -> None:
+    """bubblewrap must run a sandbox here: the hostile-grading tests prove what the sandbox stops, and without it
+    they would only prove that the attacks work."""
+    from course.grading.isolation import bwrap_problem
+
+    require_program(bwrap_problem())
 
 
 def require_prometheus() -> None:
-    """Skip (or, under CI, fail) unless Debian's prometheus and promtool are installed."""
+    """Debian's prometheus and promtool must be installed."""
     from course.production.prometheus import prometheus_problem
 
-    problem = prometheus_problem()
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(problem, pytrace=False)
-        pytest.skip(problem, allow_module_level=True)
+    require_program(prometheus_problem())
