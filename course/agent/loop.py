@@ -51,9 +51,10 @@ class AgentResult:
     """What a run produced: the answer (None when it stopped early), why it stopped, the trace."""
 
     answer: str | None
-    stop_reason: str  # "answer" | "max_steps"
+    stop_reason: str  # "answer" | "max_steps" | "over_budget" (lesson 10's guard)
     trace: Trace
     messages: list[dict] = field(default_factory=list)
+    error: str | None = None  # why it stopped early, when something ran out
 
     @property
     def tool_results(self) -> list[str]:

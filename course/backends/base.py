@@ -17,6 +17,7 @@ from typing import Any
 
 from .stops import StopMatcher, check_stop
 from .types import (
+    BackendTimeoutError,
     BadRequestError,
     ChatChunk,
     ChatRequest,
@@ -147,6 +148,14 @@ def _check_response_format(rf: Any) -> None:
         raise BadRequestError('response_format of type json_schema needs json_schema.schema, a JSON schema dict')
 
 
+def _check_timeout(timeout_s: Any) -> float | None:
+    if timeout_s is None:
+        return None
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
+        raise BadRequestError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
+    return float(timeout_s)
+
+
 class ChatStream:
     """An iterator of :class:`ChatChunk`; after the last one, ``response`` holds the whole reply."""
 
@@ -209,8 +218,14 @@ class ChatBackend(ABC):
         seed: int | None = None,
         max_tokens: int = 256,
         stop: str | Sequence[str] | None = None,
+        timeout_s: float | None = None,
     ) -> ChatStream:
-        """Stream a reply. Arguments follow OpenAI's chat completions API."""
+        """Stream a reply. Arguments follow OpenAI's chat completions API.
+
+        ``timeout_s`` bounds the whole reply: when it passes, generation stops (between two tokens, even in
+        the middle of a tool call that shows no text) and the stream raises :class:`BackendTimeoutError`.
+        The prompt's processing before the first token cannot be cut short.
+        """
         specs = tool_specs(tools)
         _check_tool_choice(tool_choice, specs)
         _check_response_format(response_format)
@@ -227,6 +242,7 @@ class ChatBackend(ABC):
             seed=seed,
             max_tokens=max_tokens,
             stop=check_stop(stop),
+            timeout_s=_check_timeout(timeout_s),
         )
         return ChatStream(self._chunks(request))
 
@@ -244,7 +260,16 @@ class ChatBackend(ABC):
         tokens = 0
         finish = None
         stops = StopMatcher([] if self.native_stop else request.stop)
-        for delta in deltas if deltas is not None else self._generate(request):
+        deadline = None if request.timeout_s is None else start + request.timeout_s
+        source = deltas if deltas is not None else self._generate(request)
+        for delta in source:
+            if deadline is not None and self.clock() >= deadline:
+                close = getattr(source, "close", None)
+                if close:
+                    close()  # the backend's generator ends here: llama.cpp stops sampling
+                raise BackendTimeoutError(
+                    f"the reply took longer than its timeout of {request.timeout_s:g} s "
+                    f"({tokens} tokens in): generation was stopped")
             if (delta.content or delta.tool_calls or delta.tokens) and first is None:
                 first = self.clock()
             tokens += delta.tokens

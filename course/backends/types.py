@@ -95,6 +95,7 @@ class ChatRequest:
     seed: int | None = None
     max_tokens: int = 256
     stop: list[str] = field(default_factory=list)  # stop sequences: the reply ends before the first one
+    timeout_s: float | None = None  # the whole reply's time; past it the backend stops generating (lesson 10)
 
     @property
     def forced_tool(self) -> str | None:
