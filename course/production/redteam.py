@@ -92,12 +92,19 @@ class Defences:
         return "+".join(on) or "none"
 
 
+def mark_as_data(text: str) -> str:
+    """The quarantine's mark: ``text`` between ``<data>`` and ``</data>`` lines, forged marks inside defused."""
+    defused = re.sub(r"<\s*(/?)\s*data\s*>", lambda m: f"[{m.group(1)}data]", text, flags=re.IGNORECASE)
+    return f"<data>\n{defused}\n</data>"
+
+
 def make_tools(shop: Shop, defences: Defences, role: str,
-               confirm: Callable[[str, dict], bool] = lambda name, args: False) -> list[Tool]:
-    """The shop's tools for ``role``, wrapped by the ``defences`` that are on."""
+               confirm: Callable[[str, dict], bool] = lambda name, args: False,
+               mark: Callable[[str], str] = mark_as_data) -> list[Tool]:
+    """The shop's tools for ``role``, wrapped by the ``defences`` that are on (``mark``: the quarantine's)."""
 
     def data(text: str) -> str:
-        return f"<data>\n{text}\n</data>" if defences.quarantine else text
+        return mark(text) if defences.quarantine else text
 
     def outgoing(text: str) -> str:
         return filter_output(text) if defences.output_filter else text

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+from ..backends.memory_limit import ModelDoesNotFit
 from ..lifecycle import NoRoom, Resident, ResidentModels
 from ..models import ModelEntry, ModelNotInstalledError, UnknownModelError, get_model, list_models, model_status
 
@@ -378,6 +379,8 @@ class Engine:
             return self.compute.call(lambda: self.residents.ensure(
                 key, lambda: self._loader(alias, kind, n_ctx), size=size, keep_alive_s=self.keep_alive_s,
                 n_ctx=n_ctx))
+        except ModelDoesNotFit as exc:  # the process's own memory limit (RLIMIT_AS, a cgroup): a 503, not a crash
+            raise OverBudget(str(exc)) from None
         except NoRoom as exc:
             need, budget = f"{exc.size / 2**20:.0f}", f"{exc.budget / 2**20:.0f}"
             if exc.whole:

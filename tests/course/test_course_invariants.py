@@ -240,6 +240,32 @@ def _mutant(course, tmp_path, file, old, new):
          '            break\n        content.append('),
         # exactly at the threshold counted as unsure
         ("l09.2", "l09/intent.py", "probability >= threshold", "probability > threshold"),
+        # the slow-first-token alert fires after one minute, not five
+        ("l10.1", "l10/alerts.py", '"for": "5m"', '"for": "1m"'),
+        # the percentile over all models at once: the model label is gone
+        ("l10.1", "l10/alerts.py", "sum by (le, model)", "sum by (le)"),
+        # "stalled" without requests in flight: an idle server alerts
+        ("l10.1", "l10/alerts.py", """'sum(course_requests_in_flight{job="course-serve"}) > 0 '\n                 'and """,
+         "'"),
+        # forged marks left as they are
+        ("l10.2", "l10/quarantine.py", '    defused = re.sub(r"<\\s*(/?)\\s*data\\s*>", lambda m: f"[{m.group(1)}data]", text, '
+         'flags=re.IGNORECASE)', "    defused = text"),
+        # only lower-case marks defused
+        ("l10.2", "l10/quarantine.py", ", flags=re.IGNORECASE)", ")"),
+        # the wrong digits doubled
+        ("l10.3", "l10/cards.py", "        if i % 2 == 1:", "        if i % 2 == 0:"),
+        # separators not allowed: a card written in groups stays
+        ("l10.3", "l10/cards.py", 'r"[0-9](?:[ -]?[0-9])*"', 'r"[0-9]+"'),
+        # children in the order they were exported, not the order they started
+        ("l10.4", "l10/spans.py", 'for s in sorted(spans, key=lambda s: s["start_ns"]):', "for s in spans:"),
+        # overlapping children counted twice
+        ("l10.4", "l10/spans.py", 'max(child["start_ns"], reach)', 'max(child["start_ns"], start)'),
+        # no timeout for the backend: a reply runs on past the deadline
+        ("l10.5", "l10/guard.py", ',\n                                  timeout_s=budget["deadline"] - now)', ")"),
+        # exactly at the deadline still allowed
+        ("l10.5", "l10/guard.py", 'if now >= budget["deadline"]:', 'if now > budget["deadline"]:'),
+        # max_tokens not cut to the tokens left
+        ("l10.5", "l10/guard.py", 'min(max_tokens, budget["tokens_left"])', "max_tokens"),
     ],
     ids=["drops-tool-results", "int-as-string", "required-order", "no-repeat-guard", "unknown-tool-crash",
          "rate-over-all-tokens", "ignores-timezone", "reflex-rule-order", "reflex-boundary", "vacuum-forgets",
@@ -258,7 +284,10 @@ def _mutant(course, tmp_path, file, old, new):
          "no-intent-fallback", "sessions-cross-users", "half-saved-turn", "stops-at-first-problem",
          "health-retries-4xx", "health-constant-backoff", "tags-exact-name",
          "keyword-substring", "stream-truncated-accepted", "stream-ns-as-s", "tool-result-unnamed",
-         "tool-repeat-forever", "mixed-literal-typed", "final-line-content-dropped", "intent-threshold-exclusive"],
+         "tool-repeat-forever", "mixed-literal-typed", "final-line-content-dropped", "intent-threshold-exclusive",
+         "alert-for-too-short", "alert-drops-model", "stalled-when-idle", "marks-not-defused", "marks-case-sensitive",
+         "luhn-wrong-digits", "cards-without-separators", "children-in-export-order", "overlap-counted-twice",
+         "no-backend-timeout", "deadline-exclusive", "max-tokens-not-cut"],
 )
 def test_wrong_implementations_lose_points(course, tmp_path, exercise, file, old, new):
     submission = _mutant(course, tmp_path, file, old, new)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from course.exercises import load_course
-from extras import require_extra
+from extras import require_extra, require_prometheus
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ROOT / "lessons"
@@ -121,6 +121,8 @@ def example_extras(path: Path) -> list[str]:
         extras.append("foundry-prepare")  # it makes the model's ONNX form, and runs it
     if "import mlx" in text or '"mlx"' in text:
         extras.append("mlx")
+    if "presidio" in text:
+        extras.append("production")
     return extras
 
 
@@ -162,6 +164,8 @@ def vllm_ready():
 def test_example_runs(example: Path, request):
     if example_extras(example):
         require_extra(*example_extras(example))
+    if "course.production.prometheus" in example.read_text():
+        require_prometheus()  # Debian's prometheus package: a skip naming it, a failure under CI
     if needs_foundry(example):
         request.getfixturevalue("foundry_prepared")
     if needs_vllm(example):

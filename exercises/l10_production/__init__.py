@@ -1,0 +1,1 @@
+"""Lesson 10: agents in production. Your code lives in the modules of this package."""
