@@ -318,10 +318,140 @@ def render_vllm(records_: list[dict]) -> str:
     return "".join(out)
 
 
+def _rate(pair: list[int]) -> str:
+    hit, n = pair
+    return f"{hit}/{n}"
+
+
+def redteam_rows(r: dict) -> list[tuple[str, list[str], list[list]]]:
+    """One table per model: a row per set of defences, a column per category."""
+    cats = ["direct", "indirect", "exfiltration", "role_confusion", "jailbreak"]
+    out = []
+    for alias, runs in r["models"].items():
+        header = ["defences", *(c.replace("_", " ") for c in cats), "all attacks", "benign still answered"]
+        rows = [[label, *(_rate(run["rates"].get(c, [0, 0])) for c in cats), _rate(run["rates"]["all"]),
+                 _rate(run["rates"].get("benign", [0, 0]))] for label, run in runs.items()]
+        out.append((alias, header, rows))
+    return out
+
+
+def render_redteam(records_: list[dict]) -> str:
+    parts = []
+    for r in records_:
+        for alias, header, rows in redteam_rows(r["result"]):
+            parts.append(f"**{alias}**: attacks that succeeded (of the suite's {len(r['result']['cases'])} "
+                         "cases; benign: answers still useful)\n\n" + _table(header, rows))
+    return "\n".join(parts) + "\n" + _measured(records_)
+
+
+def redaction_rows(r: dict) -> tuple[list[str], list[list]]:
+    finders = list(r["finders"])
+    kinds = list(next(iter(r["finders"].values())))
+    header = ["kind", *finders]
+    rows = []
+    for kind in kinds:
+        cells = []
+        for f in finders:
+            s = r["finders"][f].get(kind)
+            cells.append(f"{s['precision']:.3f} / {s['recall']:.3f} ({s['tp']}, {s['fn']})"
+                         if s and (s["tp"] + s["fp"] + s["fn"]) else "-")
+        rows.append([kind, *cells])
+    return header, rows
+
+
+def render_redaction(records_: list[dict]) -> str:
+    r = records_[0]["result"]
+    header, rows = redaction_rows(r)
+    return (f"Precision / recall on the {r['texts']} labelled texts (found, missed):\n\n" + _table(header, rows)
+            + "\n" + _measured(records_))
+
+
+def render_prometheus(records_: list[dict]) -> str:
+    r = records_[0]["result"]
+    rows = [[name, "-" if v is None else f"{v:g}", f"`{r['queries'][name]}`"] for name, v in r["promql"].items()]
+    return (f"{r['requests']} requests to `course serve` ({r['model']}, {r['max_tokens']} tokens each) from "
+            f"{r['clients']} clients in {r['load_s']} s; the clients saw {r['client_ok']} answers and "
+            f"{r['client_errors']} errors. Prometheus, scraping every second, answers:\n\n"
+            + _table(["figure", "value", "PromQL"], rows) + "\n" + _measured(records_))
+
+
+def _limit_outcome(x: dict) -> str:
+    """One row of the limits table in words, from the child's outcome and message."""
+    import re
+
+    message = x.get("message") or ""
+    if x["outcome"] == "loaded":
+        return "loaded and answered"
+    if "was not loaded" in message:
+        need = re.search(r"needs about (\d+) MiB", message)
+        room = re.search(r"grow by (\d+) MiB", message)
+        return f"refused before loading (needs about {need[1]} MiB, room for {room[1]})" if need and room \
+            else "refused before loading"
+    if "GGML_ASSERT" in message or x["outcome"].startswith("killed"):
+        assertion = re.search(r"GGML_ASSERT\([^)]*\)", message)
+        return f"{x['outcome']}: llama.cpp aborted the process" + (f" ({assertion[0]})" if assertion else "")
+    reason = re.search(r"\.gguf: (.*?)[;.] ", message) or re.search(r": (Unable to allocate [^;]*)", message)
+    return "llama.cpp failed while loading" + (f": {reason[1]}" if reason else "") + "; the error names the limit"
+
+
+def limits_tables(r: dict) -> list[tuple[str, list[str], list[list]]]:
+    pred = [[x["alias"], x["n_ctx"], x["predicted_mib"], x.get("grown_load_mib", "-"), x.get("grown_mib", x["outcome"]),
+             x["predicted_resident_mib"], x.get("resident_mib", "-")] for x in r["prediction"]]
+    lim = [[x["alias"], x["limit_mib"], x["check"], _limit_outcome(x)] for x in r["limits"]]
+    tables = [("address space a model takes (MiB): predicted by the course's check, measured",
+               ["model", "n_ctx", "predicted", "after load", "after a generation", "predicted resident",
+                "resident"], pred),
+              ("under RLIMIT_AS (n_ctx 4096): with the course's check, and without it (COURSE_MEMORY_CHECK=off)",
+               ["model", "limit MiB", "check", "what happened"], lim)]
+    for alias, rows in r["deadlines"].items():
+        tables.append((f"{alias}: an agent within a deadline and a token budget",
+                       ["deadline s", "token budget", "stopped by", "elapsed s", "model calls", "tokens",
+                        "past the deadline ms"],
+                       [[x["deadline_s"] or "-", x["max_tokens"] or "-", x["stop_reason"], x["elapsed_s"], x["calls"],
+                         x["tokens"], x["past_deadline_ms"] if x["stop_reason"] == "over_budget" and x["deadline_s"]
+                         and x["past_deadline_ms"] is not None and x["past_deadline_ms"] >= 0 else "-"]
+                        for x in rows]))
+    return tables
+
+
+def render_limits(records_: list[dict]) -> str:
+    parts = [f"{title}:\n\n" + _table(header, rows) for title, header, rows in limits_tables(records_[0]["result"])]
+    return "\n".join(parts) + "\n" + _measured(records_)
+
+
+def render_garak(records_: list[dict]) -> str:
+    """garak's probes against ``course serve``: a row per probe and detector, a column per model."""
+    results = [rec["result"] for rec in records_]
+    pairs = list(dict.fromkeys((row["probe"], row["detector"]) for r in results for row in r["rows"]))
+    found = {(r["model"], row["probe"], row["detector"]): row for r in results for row in r["rows"]}
+
+    def cell(row: dict | None) -> str:
+        if not row or row["attack_success_rate"] is None:
+            return "-"
+        return f"{row['hits']}/{row['total']} ({row['attack_success_rate']:.0%})"
+
+    rows = [[f"`{probe}`", f"`{detector}`", *(cell(found.get((r["model"], probe, detector))) for r in results)]
+            for probe, detector in pairs]
+    totals = [(r["hits"], sum(row["total"] for row in r["rows"])) for r in results]
+    rows.append(["all ten together" if len(pairs) == 10 else "all together", "",
+                 *(f"{hits}/{n} ({hits / n:.0%})" if n else "-" for hits, n in totals)])
+    s, first = results[0]["settings"], results[0]
+    return (_measured(records_)
+            + f"\ngarak {first['garak']} with its `{first['generator']}` generator against `course serve`'s OpenAI "
+              f"face, offline: {s['generations']} generation per prompt, at most {s['soft_probe_prompt_cap']} "
+              f"prompts per probe (the probes that build their own prompts ignore that cap), up to "
+              f"{s['max_tokens']} tokens, temperature {s['temperature']:g}, only each probe's primary detector. "
+              "A cell: attempts where the attack worked / attempts scored (the attack success rate); lower is "
+              "better.\n\n"
+            + _table(["probe", "detector", *(r["model"] for r in results)], rows)
+            + "\ngarak's run time: " + ", ".join(f"{r['model']} {r['seconds']:.0f} s" for r in results) + ".\n")
+
+
 RENDERERS: dict[str, Callable[[list[dict]], str]] = {
     "generation": render_generation, "grammar": render_grammar, "serving": render_serving,
     "routing": render_routing, "foundry": render_foundry, "runtimes": render_runtimes, "knobs": render_knobs,
-    "vllm": render_vllm,
+    "vllm": render_vllm, "redteam": render_redteam, "redaction": render_redaction, "prometheus": render_prometheus,
+    "limits": render_limits, "garak": render_garak,
 }
 
 

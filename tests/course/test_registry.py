@@ -66,10 +66,11 @@ def test_a_lesson_missing_from_the_nav_is_found_and_sync_puts_it_back(tmp_path):
 def test_a_new_entry_reaches_every_list(tmp_path):
     root = _copy(tmp_path, "course.toml", "README.md", "site/mkdocs.yml", "lessons/index.md")
     toml = root / "course.toml"
-    toml.write_text(toml.read_text().replace('nav = "Production"', 'nav = "Agents in production"'))
+    planned = next(lesson for lesson in parse_course(root).all_lessons if lesson.status == "planned")
+    toml.write_text(toml.read_text().replace(f'nav = "{planned.nav}"', 'nav = "A renamed lesson"'))
     changed = {p.relative_to(root).as_posix() for p in sync(parse_course(root))}
     assert changed == {"lessons/index.md", "README.md"}  # a planned lesson has no page in the nav yet
-    assert "| l10: Agents in production |" in (root / "lessons" / "index.md").read_text()
+    assert f"| {planned.short}: A renamed lesson |" in (root / "lessons" / "index.md").read_text()
 
 
 def test_readme_and_the_home_page_name_every_extra_and_give_one_quick_start():
@@ -127,7 +128,7 @@ def test_every_command_belongs_to_one_verb_group():
     assert set(listed) == set(cli.commands), "course --help groups these by VERB_GROUPS"
     assert find_command(cli, ["deploy", "check"]) is not None and find_command(cli, ["deploy", "nope"]) is None
     assert set(bench_modes()) == {"generation", "grammar", "grading", "routing", "serving", "foundry", "runtimes",
-                                  "knobs", "vllm"}
+                                  "knobs", "vllm", "redteam", "redaction", "garak", "limits", "prometheus"}
 
 
 def _course(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 120):
