@@ -108,7 +108,8 @@ def exercises_generated(course: Course) -> list[str]:
 
 
 def lessons_independent(course: Course) -> list[str]:
-    """A lesson's packages import the shared layer and their own lesson's code, never another lesson's."""
+    """A lesson's packages import the shared layer and their own lesson's code, never another lesson's (except the
+    earlier lessons it names in ``builds_on``: the capstone puts them together)."""
     problems = []
     packages = {package.replace("/", "."): lesson for lesson in course.all_lessons for package in lesson.packages
                 if package not in course.shared}
@@ -120,7 +121,8 @@ def lessons_independent(course: Course) -> list[str]:
             reported = set()
             for imported in sorted(_imports(path, package)):  # a module before the names taken from it
                 owner = next((p for p in packages if imported == p or imported.startswith(p + ".")), None)
-                if owner and packages[owner] is not lesson and owner not in reported:
+                if (owner and packages[owner] is not lesson and packages[owner].short not in lesson.builds_on
+                        and owner not in reported):
                     reported.add(owner)
                     problems.append(f"{path.relative_to(course.root)} imports {imported}, which belongs to "
                                     f"{packages[owner].short}: move what both use into the shared layer")

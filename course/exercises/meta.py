@@ -92,6 +92,7 @@ class Lesson:
     benchmarks: tuple[str, ...] = ()  # `course bench` modes it owns
     extras: tuple[str, ...] = ()  # names of [extra.*] it uses
     fixtures: tuple[str, ...] = ()  # grading fixtures its tests take
+    builds_on: tuple[str, ...] = ()  # earlier lessons (short names) whose packages its own may import: the capstone
 
     @property
     def number(self) -> int:
@@ -230,8 +231,14 @@ def parse_course(root: Path) -> Course:
             status=status, nav=raw.get("nav", ""), summary=raw.get("summary", ""),
             packages=tuple(raw.get("packages", ())), verbs=tuple(raw.get("verbs", ())),
             benchmarks=tuple(raw.get("benchmarks", ())), extras=tuple(raw.get("extras", ())),
-            fixtures=tuple(raw.get("fixtures", ())),
+            fixtures=tuple(raw.get("fixtures", ())), builds_on=tuple(raw.get("builds_on", ())),
         ))
+    for lesson in lessons:
+        earlier = {other.short for other in lessons if other.number < lesson.number}
+        wrong = [name for name in lesson.builds_on if name not in earlier]
+        if wrong:
+            raise CourseError(f"{META_FILE}: {lesson.slug} builds_on {', '.join(wrong)}: a lesson builds only on "
+                              "earlier lessons, named by their short name (l05)")
     for attr in ("slug", "short"):
         names = [getattr(lesson, attr) for lesson in lessons]
         twice = sorted({n for n in names if names.count(n) > 1})

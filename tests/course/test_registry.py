@@ -223,6 +223,18 @@ def test_a_lesson_importing_another_lessons_package_is_found(tmp_path):
                                                               "from ..agent import Agent  # shared: allowed\n")
     (problem,) = lessons_independent(parse_course(root))
     assert problem.startswith("course/foundry/borrowed.py imports course.servers.engine") and "l07" in problem
+    toml = root / "course.toml"
+    text = toml.read_text()
+    toml.write_text(text.replace('slug = "l06_foundry_local"', 'slug = "l06_foundry_local"\nbuilds_on = ["l07"]'))
+    with pytest.raises(CourseError, match="builds only on earlier lessons"):
+        parse_course(root)  # l07 comes after l06
+    toml.write_text(text.replace('slug = "l07_ollama"', 'slug = "l07_ollama"\nbuilds_on = ["l05"]'))
+    shutil.copytree(ROOT / "course" / "routing", root / "course" / "routing")
+    (root / "course" / "foundry" / "borrowed.py").write_text("from ..routing.policy import decide\n")
+    (root / "course" / "servers" / "mine.py").write_text("from ..routing.policy import decide\n")
+    assert lessons_independent(parse_course(root)) == [
+        "course/foundry/borrowed.py imports course.routing.policy, which belongs to l05: move what both use into "
+        "the shared layer"]  # l07 builds on l05; l06 does not
 
 
 # --- runtimes behind one registry -------------------------------------------------------------------
