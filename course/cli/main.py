@@ -64,5 +64,6 @@ def main() -> None:
 
 
 # Commands register themselves on import; importing here keeps `course --help` complete.
-from . import (bench_cmds, bench_production, course_cmds, deploy_cmd, dev_cmds, foundry_cmd, instructor, learner,  # noqa: E402,F401
-               model_cmds, production_cmds, redteam_cmd, serve_cmd, vllm_cmd, watch)
+from . import (bench_cmds, bench_production, capstone_cmds, course_cmds, deploy_cmd, dev_cmds,  # noqa: E402,F401
+               foundry_cmd, instructor, learner, model_cmds, production_cmds, redteam_cmd, serve_cmd, vllm_cmd,
+               watch)

@@ -11,7 +11,7 @@ import click
 VERB_GROUPS: dict[str, tuple[str, ...]] = {
     "Learners": ("lessons", "watch", "check", "hint", "solution", "reset", "progress"),
     "The course's tools": ("doctor", "demo", "models", "inspect", "claims", "bench", "serve", "deploy", "foundry",
-                            "vllm", "redteam", "redact"),
+                            "vllm", "redteam", "redact", "eval"),
     "Instructors": ("exercises", "grade", "nbgrader"),
     "Contributors": ("dev",),
 }

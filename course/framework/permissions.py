@@ -46,7 +46,10 @@ class AuditEntry:
 class AuditLog:
     """Audit entries in SQLite: every tool call and every refusal, in order."""
 
-    def __init__(self, path: str | Path = ":memory:", *, clock=time.time):
+    def __init__(self, path: str | Path = ":memory:", *, clock=time.time, redact=None):
+        """``redact``: a function applied to the arguments and the detail before they are stored (lesson 11
+        passes lesson 10's redactor, so personal data never reaches the log)."""
+        self._redact = redact or (lambda text: text)
         self._db = sqlite3.connect(str(path), check_same_thread=False)
         self._lock = threading.Lock()
         self._clock = clock
@@ -56,7 +59,8 @@ class AuditLog:
 
     def record(self, user: str, role: str, tool: str, arguments: Any, decision: str, outcome: str,
                detail: str = "") -> None:
-        args = arguments if isinstance(arguments, str) else json.dumps(arguments, default=str)
+        args = self._redact(arguments if isinstance(arguments, str) else json.dumps(arguments, default=str))
+        detail = self._redact(detail)
         with self._lock, self._db:
             self._db.execute("INSERT INTO audit (time, user, role, tool, arguments, decision, outcome, detail) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

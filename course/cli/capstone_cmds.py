@@ -1,0 +1,91 @@
+"""``course eval``: a reference agent (or your capstone agent) run on a task file and scored (lesson 11)."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from .main import cli, console, err_console, friendly_errors, print_json
+
+
+def public_tasks(agent: str) -> Path:
+    from ..capstone.agents import DATA
+
+    return DATA / "tasks" / f"{'kiosk' if agent == 'kiosk' else 'patient'}_public.jsonl"
+
+
+@cli.command("eval")
+@click.argument("agent", type=click.Choice(["kiosk", "clinic"]))
+@click.option("--tasks", "tasks_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="a task file (JSON lines); default: the agent's public tasks")
+@click.option("--model", default="smollm2-135m", show_default=True, help="registry alias of the local model")
+@click.option("--url", help="a running `course serve` (http://127.0.0.1:11434): the agent talks to it over HTTP")
+@click.option("--cloud/--no-cloud", default=True, show_default=True,
+              help="escalate hard questions to the fake cloud (its latency and prices are assumptions)")
+@click.option("--offline", is_flag=True, help="run again with the cloud cut, and report what is kept")
+@click.option("--limit", type=click.IntRange(1), help="only the first N tasks")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="write an SVG: success vs p95 latency")
+@click.option("--json", "as_json", is_flag=True, help="print only JSON")
+@friendly_errors
+def eval_cmd(agent: str, tasks_file: Path | None, model: str, url: str | None, cloud: bool, offline: bool,
+             limit: int | None, plot: Path | None, as_json: bool) -> None:
+    """Run AGENT (kiosk or clinic) on a task file: success, tool accuracy, refusals, latency, tokens, cost."""
+    from ..capstone.agents import AGENTS
+    from ..capstone.cloud import TaskCloud
+    from ..capstone.evaluate import evaluate, offline_reliability
+    from ..capstone.tasks import load_tasks
+
+    _, handoff, tools = AGENTS[agent]
+    tasks = load_tasks(tasks_file or public_tasks(agent), tools=set(tools))[:limit]
+    if url:
+        from ..backends.openai_compat import OpenAICompatBackend
+
+        local = OpenAICompatBackend(url.rstrip("/") + "/v1", model)
+    else:
+        from ..backends.llama_cpp import LlamaCppBackend
+
+        local = LlamaCppBackend(model)
+    fake = TaskCloud(tasks, handoff) if cloud else None
+    runs = []
+    with console.status(f"{agent} on {model}: {len(tasks)} tasks", spinner="dots") if not as_json else nullcontext():
+        runs.append(evaluate(agent, tasks, local, cloud=fake, model=model))
+        if offline and fake is not None:
+            fake.online = False
+            runs.append(evaluate(agent, tasks, local, cloud=fake, model=model))
+    data = {"runs": [r.to_dict() for r in runs]}
+    if len(runs) == 2:
+        data["offline"] = offline_reliability(runs[0], runs[1])
+    if plot:
+        from ..plot import scatter_chart
+
+        points = [(f"{r.model}, cloud {r.cloud}", r.summary()["latency_p95_s"], r.summary()["success_rate"])
+                  for r in runs]
+        plot.write_text(scatter_chart(points, title=f"{agent}: success rate against p95 latency",
+                                      x_label="p95 latency per task (s)", y_label="success rate", y_from_zero=True))
+        err_console.print(f"wrote {plot}")
+    if as_json:
+        print_json(data)
+        return
+    for run in runs:
+        s = run.summary()
+        table = Table(title=f"{agent} on {s['model']}, cloud: {s['cloud']} ({s['tasks']} tasks)")
+        for col in ("figure", "value"):
+            table.add_column(col)
+        for key in ("success_rate", "success_routine", "success_hard", "tool_accuracy", "refusal_rate_where_required",
+                    "handoff_rate_where_required", "refusals_where_not_required", "crashes", "latency_p50_s",
+                    "latency_p95_s", "local_tokens", "cloud_tokens", "cloud_calls", "cloud_cost_usd",
+                    "local_cost_usd", "personal_data_leaks"):
+            table.add_row(key.replace("_", " "), str(s[key]))
+        console.print(table)
+        failed = [x for x in run.results if not x.success]
+        for x in failed[:8]:
+            console.print(f"  [red]{x.id}[/] ({x.category}): {'; '.join(x.failures)}", highlight=False)
+        if len(failed) > 8:
+            console.print(f"  ... and {len(failed) - 8} more failed tasks (--json lists them all)")
+    if "offline" in data:
+        o = data["offline"]
+        console.print(f"with the cloud cut: success {o['success_offline']} (online {o['success_online']}), "
+                      f"crashes {o['crashes_offline']}")
