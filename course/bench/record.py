@@ -372,7 +372,9 @@ def render_prometheus(records_: list[dict]) -> str:
     return (f"{r['requests']} requests to `course serve` ({r['model']}, {r['max_tokens']} tokens each) from "
             f"{r['clients']} clients in {r['load_s']} s; the clients saw {r['client_ok']} answers and "
             f"{r['client_errors']} errors. Prometheus, scraping every second, answers:\n\n"
-            + _table(["figure", "value", "PromQL"], rows) + "\n" + _measured(records_))
+            + _table(["figure", "value", "PromQL"], rows)
+            + f"\nThe clients timed every answer themselves: p50 {r['client_p50_s']} s, p95 {r['client_p95_s']} s, "
+            "exact; Prometheus' percentiles are estimates from the histogram's buckets.\n\n" + _measured(records_))
 
 
 def _limit_outcome(x: dict) -> str:
@@ -447,11 +449,26 @@ def render_garak(records_: list[dict]) -> str:
             + "\ngarak's run time: " + ", ".join(f"{r['model']} {r['seconds']:.0f} s" for r in results) + ".\n")
 
 
+def capstone_rows(r: dict) -> tuple[list[str], list[list]]:
+    header = ["agent", "model", "cloud", "tasks", "success", "routine", "hard", "tool accuracy", "refusals where required",
+              "crashes", "p50 s", "p95 s", "cloud calls", "cloud $ (assumed)", "peak RSS MiB"]
+    rows = [[x["agent"], x["model"], x["cloud_mode"], x["tasks"], x["success_rate"], x["success_routine"],
+             x["success_hard"], x["tool_accuracy"], x["refusal_rate_where_required"], x["crashes"],
+             x["latency_p50_s"], x["latency_p95_s"], x["cloud_calls"], f"{x['cloud_cost_usd']:.4f}",
+             x["peak_rss_mib"]] for x in r["runs"]]
+    return header, rows
+
+
+def render_capstone(records_: list[dict]) -> str:
+    header, rows = capstone_rows(records_[0]["result"])
+    return _table(header, rows) + "\n" + _measured(records_)
+
+
 RENDERERS: dict[str, Callable[[list[dict]], str]] = {
     "generation": render_generation, "grammar": render_grammar, "serving": render_serving,
     "routing": render_routing, "foundry": render_foundry, "runtimes": render_runtimes, "knobs": render_knobs,
     "vllm": render_vllm, "redteam": render_redteam, "redaction": render_redaction, "prometheus": render_prometheus,
-    "limits": render_limits, "garak": render_garak,
+    "limits": render_limits, "garak": render_garak, "capstone": render_capstone,
 }
 
 

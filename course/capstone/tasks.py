@@ -66,6 +66,16 @@ class Task:
     hard: bool = False
 
 
+def public_tasks(agent: str) -> Path:
+    """The shipped public task file of a reference agent (``kiosk`` or ``clinic``)."""
+    from importlib import resources
+
+    stem = {"kiosk": "kiosk", "clinic": "patient"}.get(agent)
+    if stem is None:
+        raise ValueError(f"unknown agent {agent!r}: the reference agents are kiosk and clinic")
+    return Path(str(resources.files("course.capstone") / "data" / "tasks" / f"{stem}_public.jsonl"))
+
+
 def task_problems(raw: Any, tools: set[str] | None = None) -> list[str]:
     """What is wrong with one decoded task (empty: nothing); ``tools``: the agent's tool names, when known."""
     if not isinstance(raw, dict):

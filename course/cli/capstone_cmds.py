@@ -11,12 +11,6 @@ from rich.table import Table
 from .main import cli, console, err_console, friendly_errors, print_json
 
 
-def public_tasks(agent: str) -> Path:
-    from ..capstone.agents import DATA
-
-    return DATA / "tasks" / f"{'kiosk' if agent == 'kiosk' else 'patient'}_public.jsonl"
-
-
 @cli.command("eval")
 @click.argument("agent", type=click.Choice(["kiosk", "clinic"]))
 @click.option("--tasks", "tasks_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -36,7 +30,7 @@ def eval_cmd(agent: str, tasks_file: Path | None, model: str, url: str | None, c
     from ..capstone.agents import AGENTS
     from ..capstone.cloud import TaskCloud
     from ..capstone.evaluate import evaluate, offline_reliability
-    from ..capstone.tasks import load_tasks
+    from ..capstone.tasks import load_tasks, public_tasks
 
     _, handoff, tools = AGENTS[agent]
     tasks = load_tasks(tasks_file or public_tasks(agent), tools=set(tools))[:limit]
@@ -89,3 +83,42 @@ def eval_cmd(agent: str, tasks_file: Path | None, model: str, url: str | None, c
         o = data["offline"]
         console.print(f"with the cloud cut: success {o['success_offline']} (online {o['success_online']}), "
                       f"crashes {o['crashes_offline']}")
+
+
+def _bench_group():
+    from .bench_cmds import bench
+
+    return bench
+
+
+@_bench_group().command("capstone")
+@click.option("--model", "models", multiple=True, default=("smollm2-135m", "qwen2.5-coder-0.5b"), show_default=True,
+              help="registry alias of the local model (repeatable)")
+@click.option("--limit", type=click.IntRange(1), help="only the first N public tasks of each agent")
+@click.option("--json", "as_json", is_flag=True, help="print only JSON")
+@click.option("--save", is_flag=True, help="commit the figures as the lesson's data and rewrite its page's tables")
+@friendly_errors
+def capstone_bench(models: tuple[str, ...], limit: int | None, as_json: bool, save: bool) -> None:
+    """Both reference agents on their public tasks: each model alone, with the fake cloud, and with the cloud cut."""
+    from ..capstone.bench import bench_capstone
+
+    with console.status("the reference agents, model by model (minutes)", spinner="dots") if not as_json \
+            else nullcontext() as status:
+        result = bench_capstone(list(models), limit=limit,
+                                progress=(lambda text: status.update(text)) if status else None)
+    if save:
+        from .bench_cmds import save_figures
+
+        save_figures("capstone", result)
+    if as_json:
+        print_json(result)
+        return
+    from ..bench.record import capstone_rows
+
+    header, rows = capstone_rows(result)
+    table = Table(title="the reference agents on their public tasks")
+    for col in header:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(c) for c in row))
+    console.print(table)

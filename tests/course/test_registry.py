@@ -128,7 +128,7 @@ def test_every_command_belongs_to_one_verb_group():
     assert set(listed) == set(cli.commands), "course --help groups these by VERB_GROUPS"
     assert find_command(cli, ["deploy", "check"]) is not None and find_command(cli, ["deploy", "nope"]) is None
     assert set(bench_modes()) == {"generation", "grammar", "grading", "routing", "serving", "foundry", "runtimes",
-                                  "knobs", "vllm", "redteam", "redaction", "garak", "limits", "prometheus"}
+                                  "knobs", "vllm", "redteam", "redaction", "garak", "limits", "prometheus", "capstone"}
 
 
 def _course(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 120):

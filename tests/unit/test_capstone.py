@@ -12,9 +12,8 @@ from course.backends.fake import Endless, Reply, ScriptedBackend
 from course.capstone.agents import AGENTS, clinic_agent, clinic_tools, clinic_world, kiosk_tools, kiosk_world
 from course.capstone.cloud import TaskCloud
 from course.capstone.evaluate import evaluate, offline_reliability, score
-from course.capstone.tasks import (ExpectedCall, TaskFileError, call_matches, load_tasks, normalise, refused,
-                                   tool_accuracy)
-from course.cli.capstone_cmds import public_tasks
+from course.capstone.tasks import (ExpectedCall, TaskFileError, call_matches, load_tasks, normalise, public_tasks,
+                                   refused, tool_accuracy)
 
 GOOD = {"id": "t-1", "input": "Do you have kettles?", "category": "search",
         "expected_tools": [{"name": "search_products", "arguments": {"query": "kettle"}}],
