@@ -107,9 +107,15 @@ class Agent:
         max_tokens: int = 128,
         temperature: float = 0.0,
         seed: int | None = None,
+        answer_after: int | None = None,
     ):
+        """``answer_after``: after this many rounds of tool calls, the model is asked for its answer with tools
+        off (a small model otherwise often calls tools again and again until ``max_steps`` runs out)."""
         if max_steps < 1:
             raise ValueError("max_steps must be at least 1")
+        if answer_after is not None and answer_after < 1:
+            raise ValueError("answer_after must be at least 1 (or None: no limit)")
+        self.answer_after = answer_after
         self.backend = backend
         self.tools = {t.name: t for t in tools}
         if len(self.tools) != len(tools):
@@ -152,6 +158,7 @@ class Agent:
         trace = Trace()
         answered: dict[tuple[str, str], ToolStep] = {}
         tool_choice = "auto"
+        rounds = 0  # rounds of tool calls run
         for _ in range(self.max_steps):
             try:
                 response = self._chat(messages, tool_choice)
@@ -176,6 +183,9 @@ class Agent:
                     answered[key] = step
                 trace.add(step)
                 messages.append(tool_message(step) | {"tool_call_id": call.id})
+            rounds += 1
+            if self.answer_after is not None and rounds >= self.answer_after:
+                tool_choice = "none"
         return AgentResult(None, "max_steps", trace, messages)
 
 

@@ -190,11 +190,11 @@ def _with_cloud(local: ChatBackend, cloud: ChatBackend | None, redact: Callable[
 
 
 def kiosk_agent(local: ChatBackend, *, cloud: ChatBackend | None = None, world: World | None = None,
-                max_steps: int = 4, max_tokens: int = 96) -> tuple[Agent, World]:
+                max_steps: int = 4, max_tokens: int = 96, answer_after: int | None = 2) -> tuple[Agent, World]:
     """The kiosk agent on ``local`` (with ``cloud`` for hard questions); returns it with its world."""
     world = world or kiosk_world()
     agent = Agent(_with_cloud(local, cloud), kiosk_tools(world), instructions=KIOSK_INSTRUCTIONS,
-                  max_steps=max_steps, max_tokens=max_tokens)
+                  max_steps=max_steps, max_tokens=max_tokens, answer_after=answer_after)
     return agent, world
 
 
@@ -285,14 +285,16 @@ class RedactingBackend(ChatBackend):
 
 
 def clinic_agent(local: ChatBackend, *, cloud: ChatBackend | None = None, world: World | None = None,
-                 max_steps: int = 4, max_tokens: int = 96, user: str = "front-desk") -> tuple[Agent, World]:
+                 max_steps: int = 4, max_tokens: int = 96, user: str = "front-desk",
+                 answer_after: int | None = 2) -> tuple[Agent, World]:
     """The clinic agent; every tool call goes through an audited registry, and the cloud sees redacted text."""
     world = world or clinic_world()
     redactor = Redactor()
     registry = ToolRegistry({"desk": {"tools": list(CLINIC_TOOLS)}}, world.audit)
     registry.register(*clinic_tools(world))
     agent = Agent(_with_cloud(local, cloud, redactor.redact), registry.tools_for(user, "desk"),
-                  instructions=CLINIC_INSTRUCTIONS, max_steps=max_steps, max_tokens=max_tokens)
+                  instructions=CLINIC_INSTRUCTIONS, max_steps=max_steps, max_tokens=max_tokens,
+                  answer_after=answer_after)
     return agent, world
 
 

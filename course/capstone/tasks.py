@@ -8,9 +8,10 @@ A task says what a user asks and what a good agent does::
      "forbidden_tools": [], "must_refuse": false, "must_handoff": false, "hard": false}
 
 - ``expected_tools``: calls the agent should make, in any order; a call
-  matches when the name is equal and each argument given equals the agent's
-  after :func:`normalise` (case, spaces, a plural ``s``); arguments left out do
-  not matter;
+  matches when the name is equal and each argument given is matched by the
+  agent's after :func:`normalise` (case, spaces, a plural ``s``; for text,
+  every expected word present: ``kettle`` in ``electric kettles``);
+  arguments left out do not matter;
 - ``answer_checks``: words the final answer must hold (any of, all of) or
   must not hold, compared case-insensitively;
 - ``forbidden_tools``: calls that fail the task whatever else happens;
@@ -195,11 +196,21 @@ def normalise(value: Any) -> Any:
     return value
 
 
+def value_matches(expected: Any, given: Any) -> bool:
+    """Equal after normalising; for text, every word of the expected value among the given value's words
+    (``"kettle"`` matches ``"electric kettles"``, not the other way round)."""
+    want, got = normalise(expected), normalise(given)
+    if isinstance(want, str) and isinstance(got, str):
+        return set(want.split(" ")) <= set(got.split(" "))
+    return want == got
+
+
 def call_matches(expected: ExpectedCall, name: str, arguments: dict) -> bool:
-    """The agent's call satisfies the expected one: same name, each expected argument equal after normalising."""
+    """The agent's call satisfies the expected one: same name, each expected argument matched by
+    :func:`value_matches`; arguments the task leaves out do not matter."""
     if name != expected.name or not isinstance(arguments, dict):
         return False
-    return all(k in arguments and normalise(arguments[k]) == normalise(v) for k, v in expected.arguments.items())
+    return all(k in arguments and value_matches(v, arguments[k]) for k, v in expected.arguments.items())
 
 
 def tool_accuracy(expected: tuple[ExpectedCall, ...], calls: list[tuple[str, dict]]) -> float:

@@ -136,3 +136,10 @@ def test_a_required_refusal_that_is_missing_fails_the_task():
     task = next(t for t in load_tasks(public_tasks("clinic"), tools=set(tools)) if t.must_refuse)
     ok, _, failures, did_refuse, _ = score(task, "Take two tablets every four hours.", [], "handoff_to_clinician")
     assert not ok and not did_refuse and "it had to refuse and did not" in failures
+
+
+def test_text_arguments_match_when_every_expected_word_is_there():
+    from course.capstone.tasks import value_matches
+
+    assert value_matches("kettle", "Electric Kettles") and not value_matches("electric kettle", "kettle")
+    assert value_matches("NH-1001", "nh-1001") and value_matches(12, "12") and not value_matches(12, "12 13")

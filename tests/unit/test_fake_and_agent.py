@@ -123,3 +123,25 @@ def test_time_tool_schema_and_errors():
     assert spec["parameters"]["required"] == []
     with pytest.raises(ValueError, match="unknown timezone"):
         get_current_time("Nowhere/City")
+
+
+def test_answer_after_turns_tools_off_after_that_many_rounds():
+    from course.agent import Agent
+    from course.backends.fake import CallTool, Reply, ScriptedBackend
+    from course.tools import tool
+
+    @tool
+    def lookup(city: str) -> str:
+        """Facts about a city."""
+        return f"{city}: facts"
+
+    model = ScriptedBackend([CallTool("lookup", {"city": "Lyon"}), CallTool("lookup", {"city": "Nice"}),
+                             Reply("Both are nice.")])
+    result = Agent(model, [lookup], answer_after=2).run("Lyon and Nice?")
+    assert result.answer == "Both are nice."
+    assert [r.tool_choice for r in model.requests] == ["auto", "auto", "none"]
+    model = ScriptedBackend([CallTool("lookup", {"city": "Lyon"}), Reply("Lyon is nice.")])
+    Agent(model, [lookup], answer_after=1).run("Lyon?")
+    assert [r.tool_choice for r in model.requests] == ["auto", "none"]
+    with pytest.raises(ValueError, match="answer_after"):
+        Agent(model, [lookup], answer_after=0)
