@@ -18,9 +18,10 @@ from .tasks import load_tasks, public_tasks
 
 def peak_rss_mib() -> float | None:
     try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         pass
     return None

@@ -17,7 +17,6 @@ from ..models import DEFAULT_MODEL
 from .course_cmds import _mb
 from .main import cli, console, err_console, friendly_errors, print_json, spinner
 
-
 model_option = click.option("--model", default=DEFAULT_MODEL, show_default=True, help="registry alias of the model")
 json_option = click.option("--json", "as_json", is_flag=True, help="print only JSON")
 save_option = click.option("--save", is_flag=True,
@@ -37,6 +36,17 @@ def save_figures(name: str, data: dict, *, model: str | None = None) -> None:
     err_console.print(f"saved {path.relative_to(course.root)}", highlight=False)
     for page in sync(course, [name]):
         err_console.print(f"wrote {page.relative_to(course.root)}", highlight=False)
+
+
+def print_tables(tables) -> None:
+    """Each ``(title, header, rows)`` as a rich table."""
+    for title, header, rows in tables:
+        table = Table(title=title)
+        for col in header:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*(str(c) for c in row))
+        console.print(table)
 
 
 def runs_option(default: int):
@@ -384,13 +394,7 @@ def vllm_bench(model: str, max_tokens: int, as_json: bool, save: bool) -> None:
     if as_json:
         print_json(result)
         return
-    for title, header, rows in vllm_tables(result):
-        table = Table(title=title)
-        for col in header:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*(str(c) for c in row))
-        console.print(table)
+    print_tables(vllm_tables(result))
 
 
 @bench.command("garak")

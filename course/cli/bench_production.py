@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from .bench_cmds import bench, json_option, save_figures, save_option
+from .bench_cmds import bench, json_option, print_tables, save_figures, save_option
 from .main import console, friendly_errors, print_json, spinner
 
 SMALL, CAPABLE = "smollm2-135m", "qwen2.5-coder-0.5b"
@@ -37,13 +37,8 @@ def redteam(models: tuple[str, ...], ablation: tuple[str, ...], as_json: bool, s
         return
     from ..bench.record import redteam_rows
 
-    for alias, header, rows in redteam_rows(result):
-        table = Table(title=f"{alias}: attacks that succeeded, by category")
-        for col in header:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*(str(c) for c in row))
-        console.print(table)
+    print_tables((f"{alias}: attacks that succeeded, by category", header, rows)
+                 for alias, header, rows in redteam_rows(result))
 
 
 @bench.command()
@@ -63,13 +58,8 @@ def redaction(as_json: bool, save: bool) -> None:
         return
     from ..bench.record import redaction_rows
 
-    header, rows = redaction_rows(result)
-    table = Table(title=f"personal data in {result['texts']} labelled texts: precision / recall (found, missed)")
-    for col in header:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*(str(c) for c in row))
-    console.print(table)
+    print_tables([(f"personal data in {result['texts']} labelled texts: precision / recall (found, missed)",
+                   *redaction_rows(result))])
     if result["note"]:
         console.print(result["note"])
 
@@ -126,10 +116,4 @@ def limits(models: tuple[str, ...], as_json: bool, save: bool) -> None:
         return
     from ..bench.record import limits_tables
 
-    for title, header, rows in limits_tables(result):
-        table = Table(title=title)
-        for col in header:
-            table.add_column(col)
-        for row in rows:
-            table.add_row(*(str(c) for c in row))
-        console.print(table)
+    print_tables(limits_tables(result))

@@ -114,11 +114,6 @@ def capstone_bench(models: tuple[str, ...], limit: int | None, as_json: bool, sa
         print_json(result)
         return
     from ..bench.record import capstone_rows
+    from .bench_cmds import print_tables
 
-    header, rows = capstone_rows(result)
-    table = Table(title="the reference agents on their public tasks")
-    for col in header:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*(str(c) for c in row))
-    console.print(table)
+    print_tables([("the reference agents on their public tasks", *capstone_rows(result))])

@@ -68,7 +68,7 @@ def bench_redaction() -> dict:
 
 def promql(model: str) -> dict[str, str]:
     """The queries a dashboard of ``course serve`` runs, for one model (Prometheus' own scrapes left out)."""
-    sel = f'job="course-serve", face!="metrics"'
+    sel = 'job="course-serve", face!="metrics"'
     return {
         "requests": f"sum(course_requests_total{{{sel}}})",
         "errors": f'sum(course_requests_total{{{sel}, status=~"4..|5.."}})',

@@ -29,10 +29,11 @@ PROBE_PROMPT = "Write one sentence about the sea."
 
 def _status() -> dict:
     out = {}
-    for line in open("/proc/self/status"):
-        key = line.split(":")[0]
-        if key in ("VmSize", "VmRSS", "Threads"):
-            out[key] = int(line.split()[1])
+    with open("/proc/self/status") as status:
+        for line in status:
+            key = line.split(":")[0]
+            if key in ("VmSize", "VmRSS", "Threads"):
+                out[key] = int(line.split()[1])
     return out
 
 
