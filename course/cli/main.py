@@ -59,6 +59,21 @@ def cli() -> None:
     """Edge Agents: build AI agents on small language models, offline, graded by pytest."""
 
 
+def report_setup(tool: str, setup, error: type[Exception], *, force: bool, as_json: bool) -> None:
+    """``course ... setup`` of a tool that lives in an environment of its own (vLLM, garak): run ``setup``
+    under a spinner, a failure as a clean error, then the result as JSON or one line."""
+    with spinner(f"setting up {tool}", as_json) as status:
+        try:
+            result = setup(force=force, progress=(lambda text: status.update(text)) if status else None)
+        except error as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        print_json(result.to_dict())
+        return
+    done = f"set up in {result.seconds:.0f} s" if result.made else "already set up (kept)"
+    console.print(f"{tool} {result.version}: {done}, at {result.folder}", highlight=False)
+
+
 def main() -> None:
     cli()
 

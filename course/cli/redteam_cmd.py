@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .main import cli, console, friendly_errors, print_json, spinner
+from .main import cli, friendly_errors, report_setup
 
 
 @cli.group()
@@ -21,13 +21,4 @@ def garak_setup_cmd(force: bool, as_json: bool) -> None:
     cache (under a minute, once), beside the course's; `course bench garak` then runs its offline probes."""
     from ..production.garak import GarakSetupError, setup
 
-    with spinner("setting up garak", as_json) as status:
-        try:
-            result = setup(force=force, progress=(lambda text: status.update(text)) if status else None)
-        except GarakSetupError as exc:
-            raise click.ClickException(str(exc)) from None
-    if as_json:
-        print_json(result.to_dict())
-        return
-    done = f"set up in {result.seconds:.0f} s" if result.made else "already set up (kept)"
-    console.print(f"garak {result.version}: {done}, at {result.folder}", highlight=False)
+    report_setup("garak", setup, GarakSetupError, force=force, as_json=as_json)

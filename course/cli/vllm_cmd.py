@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from .main import cli, console, err_console, friendly_errors, print_json, spinner
+from .main import cli, err_console, friendly_errors, report_setup, spinner
 
 
 @cli.group()
@@ -24,16 +24,7 @@ def setup_cmd(force: bool, as_json: bool) -> None:
     course's, so that its pinned dependencies never change the course's."""
     from ..vllm.setup import VllmSetupError, setup
 
-    with spinner("setting up vLLM", as_json) as status:
-        try:
-            result = setup(force=force, progress=(lambda text: status.update(text)) if status else None)
-        except VllmSetupError as exc:
-            raise click.ClickException(str(exc)) from None
-    if as_json:
-        print_json(result.to_dict())
-        return
-    done = f"set up in {result.seconds:.0f} s" if result.made else "already set up (kept)"
-    console.print(f"vLLM {result.version}: {done}, at {result.folder}", highlight=False)
+    report_setup("vLLM", setup, VllmSetupError, force=force, as_json=as_json)
 
 
 @vllm.command("serve")
