@@ -59,6 +59,7 @@ class LlamaCppBackend(ChatBackend):
         n_threads: int | None = None,
         constrain_tools: bool | None = None,
         shared: bool = True,
+        reuse_prefix: bool = False,
         clock=None,
     ):
         """``constrain_tools``: True constrains every tool call with a grammar, False never
@@ -67,8 +68,14 @@ class LlamaCppBackend(ChatBackend):
 
         ``shared`` (default): backends of the same file and settings in this process share
         one loaded model. ``shared=False`` loads a private copy that :meth:`close` frees,
-        which is what a server that unloads idle models needs."""
+        which is what a server that unloads idle models needs.
+
+        ``reuse_prefix``: keep the KV cache between requests, so a prompt that begins like the last one is
+        evaluated only from where they differ (an agent's next round re-reads only the new messages). Off by
+        default: the reused part's logits were computed in other batches, so a greedy reply can differ in a
+        rare near-tie from the same prompt run cold, and lessons that compare replies want them exact."""
         super().__init__(clock=clock)
+        self.reuse_prefix = reuse_prefix
         self.shared = shared
         self.constrain_tools = constrain_tools
         self.model = model
@@ -266,7 +273,8 @@ class LlamaCppBackend(ChatBackend):
         finish = "stop"
         stops = StopMatcher(request.stop)  # here, not in llama-cpp-python: the count of sampled tokens stays exact
         with self.llm._course_lock:
-            self.llm.reset()
+            if not self.reuse_prefix:
+                self.llm.reset()  # llama-cpp-python reuses the longest common prefix otherwise
             before = 0
             completion = self.llm.create_completion(**kwargs)
             try:
