@@ -450,9 +450,9 @@ def render_garak(records_: list[dict]) -> str:
 
 
 def capstone_rows(r: dict) -> tuple[list[str], list[list]]:
-    header = ["agent", "model", "cloud", "tasks", "success", "routine", "hard", "tool accuracy", "refusals where required",
+    header = ["agent", "model", "loop", "cloud", "tasks", "success", "routine", "hard", "tool accuracy", "refusals where required",
               "crashes", "p50 s", "p95 s", "cloud calls", "cloud $ (assumed)", "peak RSS MiB"]
-    rows = [[x["agent"], x["model"], x["cloud_mode"], x["tasks"], x["success_rate"], x["success_routine"],
+    rows = [[x["agent"], x["model"], x.get("loop", "guided"), x["cloud_mode"], x["tasks"], x["success_rate"], x["success_routine"],
              x["success_hard"], x["tool_accuracy"], x["refusal_rate_where_required"], x["crashes"],
              x["latency_p50_s"], x["latency_p95_s"], x["cloud_calls"], f"{x['cloud_cost_usd']:.4f}",
              x["peak_rss_mib"]] for x in r["runs"]]

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..agent import Agent
 from ..backends.base import ChatBackend
@@ -34,8 +34,13 @@ from ..framework.escalation import EdgeCloudBackend
 from ..framework.permissions import AuditLog, ToolRegistry
 from ..production.redact import Redactor
 from ..tools import tool
+from .guided import GuidedAgent
+from .triage import CLINIC_RULES, KIOSK_RULES, triage
 
 DATA = Path(str(resources.files("course.capstone") / "data"))
+# the clinic's departments (a test checks them against the shipped schedule): a Literal becomes an enum in the
+# tool's schema, and the grammar of a required call lets the model write only one of them
+Department = Literal["family doctor", "laboratory", "nurse", "physiotherapy", "vaccinations"]
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 KIOSK_INSTRUCTIONS = (
@@ -108,28 +113,31 @@ def kiosk_tools(world: World) -> list:
         if not wanted:
             raise ValueError("give a word to search for, such as 'kettle'")
         found = [row for row in db.execute("SELECT sku, name, category, price, aisle FROM products ORDER BY sku")
-                 if all(w in _words(f"{row[1]} {row[2]}") for w in wanted)]
+                 if all(w in _words(f"{row[0]} {row[1]} {row[2]}") for w in wanted)
+                 or query.strip().upper() == row[0]]
         if not found:
             return f"no product matches {query!r}"
         return "\n".join(f"{sku}: {name} ({category}), {price:.2f} EUR, aisle {aisle}"
-                         for sku, name, category, price, aisle in found[:8])
+                          for sku, name, category, price, aisle in found[:8]) + (
+            "\n(stock: check_stock with the SKU; promotions: get_price with the SKU)")
 
     def _product(sku: str) -> tuple:
         row = db.execute("SELECT name, price, stock, aisle, promotion FROM products WHERE sku = ?",
                          (sku.strip().upper(),)).fetchone()
         if row is None:
-            raise ValueError(f"no product {sku!r}: search_products finds the SKU (like NH-1001)")
+            raise ValueError(f"no product with the SKU {sku!r}: call search_products with words of its name; "
+                             "the SKU is written before the colon in each line it returns")
         return row
 
     @tool
     def check_stock(sku: str) -> str:
-        """Units of a product (by SKU, like NH-1001) in stock in this store."""
+        """Units in stock of one product, by the SKU that search_products gave for it."""
         name, _, stock, aisle, _ = _product(sku)
         return f"{name}: {stock} in stock" + (f", aisle {aisle}" if stock else ", out of stock")
 
     @tool
     def get_price(sku: str) -> str:
-        """The price of a product (by SKU, like NH-1001) and any promotion on it."""
+        """The price of one product, by the SKU that search_products gave for it, and any promotion on it."""
         name, price, _, _, promotion = _product(sku)
         return f"{name}: {price:.2f} EUR" + (f"; promotion: {promotion}" if promotion else "; no promotion")
 
@@ -170,6 +178,17 @@ def kiosk_tools(world: World) -> list:
 KIOSK_TOOLS = ("search_products", "check_stock", "get_price", "store_hours", "directions", "handoff_to_human")
 CLINIC_TOOLS = ("find_slots", "book_appointment", "cancel_appointment", "leaflet", "handoff_to_clinician")
 
+KIOSK_REPLIES = {
+    "handoff": "I have called a member of staff, who will be with you in a moment.",
+    "refuse": "Sorry, I cannot share anything about other customers or their orders.",
+}
+CLINIC_REPLIES = {
+    "handoff": "I have passed this to a clinician, who will call you back shortly. If it gets worse or you "
+               "feel unsafe, call 112 now.",
+    "refuse": "I'm sorry, I cannot give a diagnosis or a dose of any medicine: please ask a doctor, a nurse or "
+              "a pharmacist. I can book you an appointment with a doctor or a nurse.",
+}
+
 HARD = re.compile(r"\b(compare|cheapest|cheaper|most expensive|difference|better|which of|recommend|all the|every)\b",
                   re.IGNORECASE)
 
@@ -180,7 +199,7 @@ def hard_question(messages: list[dict]) -> bool:
     return bool(HARD.search(first)) or len(first.split()) > 24
 
 
-def _with_cloud(local: ChatBackend, cloud: ChatBackend | None, redact: Callable[[str], str] | None = None,
+def _with_cloud(local: ChatBackend, cloud: ChatBackend | None, redact: Callable[..., str] | None = None,
                 **kwargs: Any) -> ChatBackend:
     if cloud is None:
         return local
@@ -189,13 +208,73 @@ def _with_cloud(local: ChatBackend, cloud: ChatBackend | None, redact: Callable[
     return EdgeCloudBackend(local, cloud, escalate=hard_question, **kwargs)
 
 
+STOCK_WORDS = re.compile(r"\b(stock|available|left|still have|any left|in store)\b", re.IGNORECASE)
+PRICE_WORDS = re.compile(r"\b(price|cost|costs|how much|deal|deals|offer|sale|discount|promotion|cheaper)\b",
+                         re.IGNORECASE)
+
+
+def kiosk_follow_up(question: str, steps: list) -> list[tuple[str, dict]]:
+    """The kiosk's calls in code: the stock or price of what a search found (or of a SKU the shopper named)."""
+    skus = re.findall(r"\bNH-\d{4}\b", question.upper())
+    if not skus:
+        asked = set(_words(question))
+        scored = []
+        for step in steps:
+            if step.call.name == "search_products":
+                for line in step.content.splitlines():
+                    m = re.match(r"(NH-\d{4}): ([^(]+)", line)
+                    if m:
+                        scored.append((len(asked & set(_words(m.group(2)))), m.group(1)))
+        best = max((n for n, _ in scored), default=0)
+        skus = [sku for n, sku in scored if n == best and n > 0][:2]
+    calls = []
+    for sku in skus:
+        if STOCK_WORDS.search(question):
+            calls.append(("check_stock", {"sku": sku}))
+        if PRICE_WORDS.search(question):
+            calls.append(("get_price", {"sku": sku}))
+    return calls
+
+
+def clinic_follow_up(question: str, steps: list) -> list[tuple[str, dict]]:
+    """The front desk's booking in code: the free slot the patient asked for, once find_slots has listed it."""
+    patient = re.search(r"\bP-\d{5}\b", question.upper())
+    if not patient or not re.search(r"\bbook", question, re.IGNORECASE):
+        return []
+    if any(s.call.name == "book_appointment" for s in steps):
+        return []
+    free = [(m.group(1), m.group(2)) for s in steps if s.call.name == "find_slots"
+            for m in re.finditer(r"(S-\d{4}): .* (\d{1,2}:\d{2})$", s.content, re.MULTILINE)]
+    times = [t.lstrip("0") for t in re.findall(r"\b(\d{1,2}:\d{2})\b", question)]
+    chosen = [slot for slot, time in free if time.lstrip("0") in times]
+    if not chosen and re.search(r"\b(earliest|first)\b", question, re.IGNORECASE) and free:
+        chosen = [min(free, key=lambda st: [int(x) for x in st[1].split(":")])[0]]
+    if not chosen and len(free) == 1:
+        chosen = [free[0][0]]
+    return [("book_appointment", {"patient_id": patient.group(0), "slot_id": chosen[0]})] if chosen else []
+
+
+def _agent(backend: ChatBackend, tools: list, instructions: str, loop: str, max_rounds: int,
+           max_tokens: int, **guided) -> Agent:
+    if loop == "guided":
+        return GuidedAgent(backend, tools, instructions=instructions, max_rounds=max_rounds, max_tokens=max_tokens,
+                           **guided)
+    if loop == "free":
+        return Agent(backend, tools, instructions=instructions, max_steps=max_rounds + 1, max_tokens=max_tokens,
+                     answer_after=max_rounds)
+    raise ValueError(f"unknown loop {loop!r}: 'guided' (calls constrained, then a fresh answer) or 'free' "
+                     "(lesson 00's loop, the model chooses)")
+
+
 def kiosk_agent(local: ChatBackend, *, cloud: ChatBackend | None = None, world: World | None = None,
-                max_steps: int = 4, max_tokens: int = 96, answer_after: int | None = 2) -> tuple[Agent, World]:
-    """The kiosk agent on ``local`` (with ``cloud`` for hard questions); returns it with its world."""
+                loop: str = "guided", max_rounds: int = 3, max_tokens: int = 96) -> tuple[Agent, World]:
+    """The kiosk agent on ``local`` (with ``cloud`` for hard questions); returns it with its world.
+
+    ``loop``: ``"guided"`` (:class:`~course.capstone.guided.GuidedAgent`) or ``"free"`` (lesson 00's loop)."""
     world = world or kiosk_world()
-    agent = Agent(_with_cloud(local, cloud), kiosk_tools(world), instructions=KIOSK_INSTRUCTIONS,
-                  max_steps=max_steps, max_tokens=max_tokens, answer_after=answer_after)
-    return agent, world
+    return _agent(_with_cloud(local, cloud), kiosk_tools(world), KIOSK_INSTRUCTIONS, loop, max_rounds,
+                  max_tokens, follow_up=kiosk_follow_up, triage=lambda text: triage(text, KIOSK_RULES),
+                  handoff_tool="handoff_to_human", replies=KIOSK_REPLIES), world
 
 
 # -- the clinic --------------------------------------------------------------------------------------------------
@@ -208,15 +287,15 @@ def clinic_world() -> World:
     bookings = {b["booking_id"]: {"patient_id": b["patient_id"], "slot_id": b["slot_id"]}
                 for b in schedule.get("bookings", [])}
     return World(schedule=schedule, leaflets=leaflets, bookings=bookings,
-                 audit=AuditLog(redact=Redactor().redact))  # personal data never reaches the log
+                 audit=AuditLog(redact=redact_personal))  # personal data never reaches the log
 
 
 def clinic_tools(world: World) -> list:
     slots = {s["slot_id"]: s for s in world.schedule["slots"]}
 
     @tool
-    def find_slots(department: str, date: str) -> str:
-        """Free appointment slots of a department (family doctor, nurse, laboratory, ...) on a date (YYYY-MM-DD)."""
+    def find_slots(department: Department, date: str) -> str:
+        """Free appointment slots of a department on a date, written YYYY-MM-DD (13 January 2027 is 2027-01-13)."""
         dept = " ".join(_words(department))
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date.strip()):
             raise ValueError(f"date {date!r}: write it as YYYY-MM-DD, such as 2027-01-12")
@@ -229,7 +308,7 @@ def clinic_tools(world: World) -> list:
 
     @tool
     def book_appointment(patient_id: str, slot_id: str) -> str:
-        """Book a free slot (like S-0412) for a patient; returns the booking id."""
+        """Book a free slot for the patient id the user gave, by a slot id that find_slots listed."""
         slot = slots.get(slot_id.strip().upper())
         if slot is None or any(b["slot_id"] == slot["slot_id"] for b in world.bookings.values()):
             raise ValueError(f"slot {slot_id!r} is not free: find_slots lists the free ones")
@@ -241,7 +320,7 @@ def clinic_tools(world: World) -> list:
 
     @tool
     def cancel_appointment(booking_id: str) -> str:
-        """Cancel a booking by its id (like B-0001)."""
+        """Cancel a booking by the booking id the user gave."""
         if world.bookings.pop(booking_id.strip().upper(), None) is None:
             raise ValueError(f"no booking {booking_id!r}")
         return f"cancelled {booking_id}"
@@ -264,17 +343,37 @@ def clinic_tools(world: World) -> list:
     return [find_slots, book_appointment, cancel_appointment, leaflet, handoff_to_clinician]
 
 
-class RedactingBackend(ChatBackend):
-    """Another backend, sent each message with personal data taken out first (before it leaves the device)."""
+INTRODUCED = re.compile(r"\b(?i:i'm|i am|my name is|this is|name:)\s+([A-Z][a-z]+(?:[ -][A-Z][a-z]+)+)"
+                        r"|\b([A-Z][a-z]+ [A-Z][a-z]+) here\b")
 
-    def __init__(self, inner: ChatBackend, redact: Callable[[str], str]):
+
+def introduced_names(text: str) -> list[str]:
+    """Names people give for themselves (``I'm Mari Tamm``, ``this is Jaan Kask``): the names the redactor must
+    know, since a name has no pattern of its own."""
+    found = [m.group(1) or m.group(2) for m in INTRODUCED.finditer(text.replace("\u2019", "'"))]
+    return [n for n in found if not n.lower().startswith(("patient", "calling"))]
+
+
+def redact_personal(text: str, names: list[str] | tuple[str, ...] = ()) -> str:
+    """Lesson 10's redactor, with the names the text introduces added to ``names``."""
+    return Redactor(names=[*names, *introduced_names(text)]).redact(text)
+
+
+class RedactingBackend(ChatBackend):
+    """Another backend, sent each message with personal data taken out first (before it leaves the device).
+
+    ``redact(text, names)``: the names are those introduced anywhere in the conversation."""
+
+    def __init__(self, inner: ChatBackend, redact: Callable[[str, list[str]], str] = redact_personal):
         super().__init__()
         self.inner, self.redact = inner, redact
         self.name, self.model = inner.name, inner.model
         self.sent: list[list[dict]] = []  # what left, for the checks
 
     def _generate(self, request: ChatRequest):
-        messages = [{**m, "content": self.redact(m["content"])} if isinstance(m.get("content"), str) else m
+        names = [n for m in request.messages if isinstance(m.get("content"), str)
+                 for n in introduced_names(m["content"])]  # a name given once is redacted in every message
+        messages = [{**m, "content": self.redact(m["content"], names)} if isinstance(m.get("content"), str) else m
                     for m in request.messages]
         self.sent.append(messages)
         reply: ChatResponse = self.inner.chat(messages, tools=request.tools or None, tool_choice=request.tool_choice,
@@ -285,16 +384,19 @@ class RedactingBackend(ChatBackend):
 
 
 def clinic_agent(local: ChatBackend, *, cloud: ChatBackend | None = None, world: World | None = None,
-                 max_steps: int = 4, max_tokens: int = 96, user: str = "front-desk",
-                 answer_after: int | None = 2) -> tuple[Agent, World]:
+                 loop: str = "guided", max_rounds: int = 3, max_tokens: int = 96,
+                 user: str = "front-desk") -> tuple[Agent, World]:
     """The clinic agent; every tool call goes through an audited registry, and the cloud sees redacted text."""
     world = world or clinic_world()
-    redactor = Redactor()
     registry = ToolRegistry({"desk": {"tools": list(CLINIC_TOOLS)}}, world.audit)
     registry.register(*clinic_tools(world))
-    agent = Agent(_with_cloud(local, cloud, redactor.redact), registry.tools_for(user, "desk"),
-                  instructions=CLINIC_INSTRUCTIONS, max_steps=max_steps, max_tokens=max_tokens,
-                  answer_after=answer_after)
+    # data minimisation: the local model does not need a personal code or a phone number to book a slot either,
+    # and what it never reads it cannot repeat in an answer
+    agent = _agent(_with_cloud(RedactingBackend(local), cloud, redact_personal), registry.tools_for(user, "desk"),
+                   CLINIC_INSTRUCTIONS, loop, max_rounds, max_tokens, follow_up=clinic_follow_up,
+                   first_round_only=("book_appointment", "cancel_appointment"),
+                   triage=lambda text: triage(text, CLINIC_RULES), handoff_tool="handoff_to_clinician",
+                   replies=CLINIC_REPLIES)
     return agent, world
 
 

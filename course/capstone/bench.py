@@ -1,7 +1,8 @@
 """``course bench capstone``: the reference agents measured end to end (lesson 11).
 
 Each agent on its public tasks, for each model: alone (no cloud), with the
-fake cloud for hard questions, and with the cloud cut (the offline run).
+fake cloud for hard questions, and with the cloud cut (the offline run), all
+with the guided loop; then alone with lesson 00's free loop, for comparison.
 Each configuration in one process, the model loaded once; the peak resident
 memory of the process is read from ``/proc/self/status`` (``VmHWM``).
 """
@@ -34,15 +35,16 @@ def bench_capstone(models: list[str], *, limit: int | None = None,
     say = progress or (lambda _: None)
     rows = []
     for model in models:
-        local = LlamaCppBackend(model)
+        local = LlamaCppBackend(model, reuse_prefix=True)
         for agent, (_, handoff, tools) in AGENTS.items():
             tasks = load_tasks(public_tasks(agent), tools=set(tools))[:limit]
-            for cloud_mode in ("none", "fake cloud", "cloud cut"):
-                say(f"{agent} on {model}, cloud: {cloud_mode}")
+            for loop, cloud_mode in (("guided", "none"), ("guided", "fake cloud"), ("guided", "cloud cut"),
+                                     ("free", "none")):
+                say(f"{agent} on {model}, {loop} loop, cloud: {cloud_mode}")
                 cloud = None if cloud_mode == "none" else TaskCloud(tasks, handoff)
                 if cloud is not None and cloud_mode == "cloud cut":
                     cloud.online = False
-                summary = evaluate(agent, tasks, local, cloud=cloud, model=model).summary()
-                rows.append(summary | {"cloud_mode": cloud_mode, "peak_rss_mib": peak_rss_mib()})
+                summary = evaluate(agent, tasks, local, cloud=cloud, model=model, loop=loop).summary()
+                rows.append(summary | {"loop": loop, "cloud_mode": cloud_mode, "peak_rss_mib": peak_rss_mib()})
         local.close()
     return {"runs": rows, "limit": limit}

@@ -15,7 +15,13 @@ import re
 from collections.abc import Iterator
 
 from ..backends.base import ChatBackend
-from ..backends.types import BackendUnavailableError, ChatRequest, Delta, ToolCall, Usage
+from ..backends.types import (
+    BackendUnavailableError,
+    ChatRequest,
+    Delta,
+    ToolCall,
+    Usage,
+)
 from .tasks import Task
 
 REFUSAL = "I'm sorry, I cannot help with that here; please ask a member of staff or a clinician."
@@ -28,7 +34,10 @@ class TaskCloud(ChatBackend):
                  tokens_per_s: float = 60.0):
         super().__init__()
         self.model = "fake-cloud"
-        self.tasks = {t.input.strip(): t for t in tasks}
+        from .agents import redact_personal
+
+        # by the request as written and as the clinic agent sends it, with personal data taken out
+        self.tasks = {text.strip(): t for t in tasks for text in (t.input, redact_personal(t.input))}
         self.handoff_tool = handoff_tool
         self.base_latency_s, self.tokens_per_s = base_latency_s, tokens_per_s
         self.online = True
@@ -42,9 +51,13 @@ class TaskCloud(ChatBackend):
         messages = request.messages
         user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
         task = self.tasks.get(user.strip())
-        if messages[-1].get("role") == "tool":
+        if messages[-1].get("role") == "tool" or not request.tools:
             results = [re.sub(r"</?data>", "", m.get("content") or "").strip() for m in messages
                        if m.get("role") == "tool"]
+            if not results:  # a guided agent's answer prompt: the tools' results are in its system message
+                system = next((m.get("content") or "" for m in messages if m.get("role") == "system"), "")
+                facts = system.split("\nInformation:\n", 1)[1] if "\nInformation:\n" in system else ""
+                results = [part.strip() for part in re.split(r"^- ", facts, flags=re.MULTILINE) if part.strip()]
             found = "Here is what I found: " + " | ".join(results)
             return (f"{REFUSAL} {found}" if task is not None and task.must_refuse else found), []
         if task is None:

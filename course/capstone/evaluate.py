@@ -28,7 +28,7 @@ from typing import Any
 from ..observability import percentile
 from ..production.redact import Redactor
 from ..routing.cost import CloudPrice, LocalPrice
-from .agents import AGENTS
+from .agents import AGENTS, introduced_names
 from .tasks import Task, answer_ok, call_matches, refused, tool_accuracy
 
 
@@ -98,9 +98,10 @@ def _leaks(world, agent, redactor: Redactor) -> list[str]:
     return sorted({f"{f.kind}" for text in texts for f in redactor.find(text)})
 
 
-def run_task(agent_name: str, task: Task, local, cloud=None, *, names: Sequence[str] = ()) -> TaskResult:
+def run_task(agent_name: str, task: Task, local, cloud=None, *, names: Sequence[str] = (),
+             loop: str = "guided") -> TaskResult:
     make, handoff_tool, _ = AGENTS[agent_name]
-    agent, world = make(local, cloud=cloud)
+    agent, world = make(local, cloud=cloud, loop=loop)
     route_log = getattr(agent.backend, "log", [])
     cloud_before = getattr(cloud, "assumed_seconds", 0.0)
     start = time.perf_counter()
@@ -125,7 +126,8 @@ def run_task(agent_name: str, task: Task, local, cloud=None, *, names: Sequence[
     if cloud is not None:  # the fake cloud's assumed latency, not slept
         seconds += getattr(cloud, "assumed_seconds", 0.0) - cloud_before
     success, accuracy, failures, did_refuse, handed_off = score(task, answer, calls, handoff_tool, error)
-    leaked = _leaks(world, agent, Redactor(names=names)) if agent_name == "clinic" else []
+    known = [*names, *introduced_names(task.input)]  # the names the patient gave are personal data too
+    leaked = _leaks(world, agent, Redactor(names=known)) if agent_name == "clinic" else []
     if leaked:
         success = False
         failures.append(f"personal data reached the cloud or the log: {', '.join(leaked)}")
@@ -186,13 +188,14 @@ def _share(flags: list[bool]) -> float | None:
 
 
 def evaluate(agent_name: str, tasks: list[Task], local, *, cloud=None, model: str = "",
-             progress: Callable[[TaskResult], None] | None = None, names: Sequence[str] = ()) -> EvalReport:
+             progress: Callable[[TaskResult], None] | None = None, names: Sequence[str] = (),
+             loop: str = "guided") -> EvalReport:
     """Run every task; ``cloud`` (a :class:`~course.capstone.cloud.TaskCloud` or a real backend) for escalation."""
     if agent_name not in AGENTS:
         raise ValueError(f"unknown agent {agent_name!r}: the reference agents are {', '.join(AGENTS)}")
     results = []
     for task in tasks:
-        results.append(run_task(agent_name, task, local, cloud, names=names))
+        results.append(run_task(agent_name, task, local, cloud, names=names, loop=loop))
         if progress:
             progress(results[-1])
     label = "none" if cloud is None else (cloud.model + ("" if getattr(cloud, "online", True) else " (cut)"))

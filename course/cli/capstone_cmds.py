@@ -20,12 +20,14 @@ from .main import cli, console, err_console, friendly_errors, print_json
 @click.option("--cloud/--no-cloud", default=True, show_default=True,
               help="escalate hard questions to the fake cloud (its latency and prices are assumptions)")
 @click.option("--offline", is_flag=True, help="run again with the cloud cut, and report what is kept")
+@click.option("--loop", type=click.Choice(["guided", "free"]), default="guided", show_default=True,
+              help="guided: rules first, calls constrained, then a fresh answer; free: lesson 00's loop")
 @click.option("--limit", type=click.IntRange(1), help="only the first N tasks")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="write an SVG: success vs p95 latency")
 @click.option("--json", "as_json", is_flag=True, help="print only JSON")
 @friendly_errors
 def eval_cmd(agent: str, tasks_file: Path | None, model: str, url: str | None, cloud: bool, offline: bool,
-             limit: int | None, plot: Path | None, as_json: bool) -> None:
+             loop: str, limit: int | None, plot: Path | None, as_json: bool) -> None:
     """Run AGENT (kiosk or clinic) on a task file: success, tool accuracy, refusals, latency, tokens, cost."""
     from ..capstone.agents import AGENTS
     from ..capstone.cloud import TaskCloud
@@ -41,14 +43,14 @@ def eval_cmd(agent: str, tasks_file: Path | None, model: str, url: str | None, c
     else:
         from ..backends.llama_cpp import LlamaCppBackend
 
-        local = LlamaCppBackend(model)
+        local = LlamaCppBackend(model, reuse_prefix=True)
     fake = TaskCloud(tasks, handoff) if cloud else None
     runs = []
     with console.status(f"{agent} on {model}: {len(tasks)} tasks", spinner="dots") if not as_json else nullcontext():
-        runs.append(evaluate(agent, tasks, local, cloud=fake, model=model))
+        runs.append(evaluate(agent, tasks, local, cloud=fake, model=model, loop=loop))
         if offline and fake is not None:
             fake.online = False
-            runs.append(evaluate(agent, tasks, local, cloud=fake, model=model))
+            runs.append(evaluate(agent, tasks, local, cloud=fake, model=model, loop=loop))
     data = {"runs": [r.to_dict() for r in runs]}
     if len(runs) == 2:
         data["offline"] = offline_reliability(runs[0], runs[1])
