@@ -193,19 +193,29 @@ HARD = re.compile(r"\b(compare|cheapest|cheaper|most expensive|difference|better
                   re.IGNORECASE)
 
 
+CLINIC_HARD = re.compile(r"\b(which comes first|and tell me|or \d{1,2} \w+ \d{4}|after \d{1,2}(:\d\d)?|"
+                         r"first day|earliest|both|driving)\b", re.IGNORECASE)
+
+
 def hard_question(messages: list[dict]) -> bool:
-    """The escalation rule: a comparison, a recommendation or a long question goes to the cloud."""
+    """The kiosk's escalation rule: a comparison, a recommendation or a long question goes to the cloud."""
     first = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
     return bool(HARD.search(first)) or len(first.split()) > 24
 
 
+def hard_clinic_question(messages: list[dict]) -> bool:
+    """The clinic's: two dates, "the earliest", a time after an hour, two requests in one."""
+    first = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
+    return bool(CLINIC_HARD.search(first)) or len(re.findall(r"\b20\d\d\b", first)) > 1
+
+
 def _with_cloud(local: ChatBackend, cloud: ChatBackend | None, redact: Callable[..., str] | None = None,
-                **kwargs: Any) -> ChatBackend:
+                escalate: Callable[[list[dict]], bool] = hard_question, **kwargs: Any) -> ChatBackend:
     if cloud is None:
         return local
     if redact is not None:
         cloud = RedactingBackend(cloud, redact)
-    return EdgeCloudBackend(local, cloud, escalate=hard_question, **kwargs)
+    return EdgeCloudBackend(local, cloud, escalate=escalate, **kwargs)
 
 
 STOCK_WORDS = re.compile(r"\b(stock|available|left|still have|any left|in store)\b", re.IGNORECASE)
@@ -392,7 +402,8 @@ def clinic_agent(local: ChatBackend, *, cloud: ChatBackend | None = None, world:
     registry.register(*clinic_tools(world))
     # data minimisation: the local model does not need a personal code or a phone number to book a slot either,
     # and what it never reads it cannot repeat in an answer
-    agent = _agent(_with_cloud(RedactingBackend(local), cloud, redact_personal), registry.tools_for(user, "desk"),
+    agent = _agent(_with_cloud(RedactingBackend(local), cloud, redact_personal, escalate=hard_clinic_question),
+                   registry.tools_for(user, "desk"),
                    CLINIC_INSTRUCTIONS, loop, max_rounds, max_tokens, follow_up=clinic_follow_up,
                    first_round_only=("book_appointment", "cancel_appointment"),
                    triage=lambda text: triage(text, CLINIC_RULES), handoff_tool="handoff_to_clinician",

@@ -43,6 +43,7 @@ class TaskCloud(ChatBackend):
         self.online = True
         self.requests = 0
         self.assumed_seconds = 0.0
+        self.received: list[list[dict]] = []  # every request's messages as they arrived: what left the device
 
     def count_tokens(self, text: str) -> int:
         return max(1, round(len(text) / 4)) if text else 0
@@ -71,6 +72,7 @@ class TaskCloud(ChatBackend):
 
     def _generate(self, request: ChatRequest) -> Iterator[Delta]:
         self.requests += 1
+        self.received.append([dict(m) for m in request.messages])
         if not self.online:
             raise BackendUnavailableError("the cloud cannot be reached (cut for the offline run)")
         text, calls = self._reply(request)

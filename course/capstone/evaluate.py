@@ -11,8 +11,9 @@ hand-offs do not leak between tasks) and scores it:
 - **latency** of the whole run (p50/p95), with the fake cloud's *assumed*
   latency added for the calls it answered;
 - **tokens** local and cloud, and **cost** at lesson 05's *assumed* prices;
-- **personal data**: for the clinic, whether any reached the cloud or the
-  audit log (lesson 10's redactor looks for it);
+- **personal data**: for the clinic, whether any reached the cloud (as the
+  cloud received it), the audit log or the answer (lesson 10's redactor
+  looks for it, with the names the request introduces);
 - **offline reliability** (:func:`offline_reliability`): the same tasks with
   the cloud cut.
 """
@@ -87,21 +88,23 @@ def score(task: Task, answer: str, calls: list[tuple[str, dict]], handoff_tool: 
     return not failures, accuracy, failures, did_refuse, handed_off
 
 
-def _leaks(world, agent, redactor: Redactor) -> list[str]:
-    texts = []
-    backend = agent.backend
-    cloud = getattr(backend, "cloud", None)
-    for sent in getattr(cloud, "sent", []):
-        texts += [m.get("content") or "" for m in sent]
-    if world.audit is not None:
-        texts += [e.arguments + " " + e.detail for e in world.audit.entries()]
+def _leaks(world, cloud, answer: str, redactor: Redactor) -> list[str]:
+    """Kinds of personal data found in what reached the cloud, in the audit log, or in the answer."""
+    texts = [answer]
+    for received in getattr(cloud, "received", []):
+        texts += [m.get("content") or "" for m in received if isinstance(m.get("content"), str)]
+    audit = getattr(world, "audit", None)
+    if audit is not None:
+        texts += [e.arguments + " " + e.detail for e in audit.entries()]
     return sorted({f"{f.kind}" for text in texts for f in redactor.find(text)})
 
 
 def run_task(agent_name: str, task: Task, local, cloud=None, *, names: Sequence[str] = (),
-             loop: str = "guided") -> TaskResult:
+             loop: str = "guided", build: Callable | None = None, check_privacy: bool | None = None) -> TaskResult:
+    """One task on a fresh agent. ``build(local, cloud=...) -> (agent, world)`` replaces the reference agent
+    named ``agent_name`` (whose hand-off tool and privacy check still apply): a capstone project's agent."""
     make, handoff_tool, _ = AGENTS[agent_name]
-    agent, world = make(local, cloud=cloud, loop=loop)
+    agent, world = build(local, cloud=cloud) if build is not None else make(local, cloud=cloud, loop=loop)
     route_log = getattr(agent.backend, "log", [])
     cloud_before = getattr(cloud, "assumed_seconds", 0.0)
     start = time.perf_counter()
@@ -127,7 +130,8 @@ def run_task(agent_name: str, task: Task, local, cloud=None, *, names: Sequence[
         seconds += getattr(cloud, "assumed_seconds", 0.0) - cloud_before
     success, accuracy, failures, did_refuse, handed_off = score(task, answer, calls, handoff_tool, error)
     known = [*names, *introduced_names(task.input)]  # the names the patient gave are personal data too
-    leaked = _leaks(world, agent, Redactor(names=known)) if agent_name == "clinic" else []
+    check = agent_name == "clinic" if check_privacy is None else check_privacy
+    leaked = _leaks(world, cloud, answer, Redactor(names=known)) if check else []
     if leaked:
         success = False
         failures.append(f"personal data reached the cloud or the log: {', '.join(leaked)}")
@@ -189,13 +193,14 @@ def _share(flags: list[bool]) -> float | None:
 
 def evaluate(agent_name: str, tasks: list[Task], local, *, cloud=None, model: str = "",
              progress: Callable[[TaskResult], None] | None = None, names: Sequence[str] = (),
-             loop: str = "guided") -> EvalReport:
+             loop: str = "guided", build: Callable | None = None, check_privacy: bool | None = None) -> EvalReport:
     """Run every task; ``cloud`` (a :class:`~course.capstone.cloud.TaskCloud` or a real backend) for escalation."""
     if agent_name not in AGENTS:
         raise ValueError(f"unknown agent {agent_name!r}: the reference agents are {', '.join(AGENTS)}")
     results = []
     for task in tasks:
-        results.append(run_task(agent_name, task, local, cloud, names=names, loop=loop))
+        results.append(run_task(agent_name, task, local, cloud, names=names, loop=loop, build=build,
+                                check_privacy=check_privacy))
         if progress:
             progress(results[-1])
     label = "none" if cloud is None else (cloud.model + ("" if getattr(cloud, "online", True) else " (cut)"))

@@ -12,10 +12,13 @@ from .main import cli, console, err_console, friendly_errors, print_json
 
 
 @cli.command("eval")
-@click.argument("agent", type=click.Choice(["kiosk", "clinic"]))
+@click.argument("agent", type=click.Choice(["kiosk", "clinic", "project"]))
+@click.option("--project", "project_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="with AGENT 'project': your capstone file (default: exercises/l11_capstone/capstone.py)")
 @click.option("--tasks", "tasks_file", type=click.Path(dir_okay=False, path_type=Path),
               help="a task file (JSON lines); default: the agent's public tasks")
-@click.option("--model", default="smollm2-135m", show_default=True, help="registry alias of the local model")
+@click.option("--model", default="smollm2-135m", show_default=True,
+              help="registry alias of the local model, or 'simulated' (the graders' simulated small model)")
 @click.option("--url", help="a running `course serve` (http://127.0.0.1:11434): the agent talks to it over HTTP")
 @click.option("--cloud/--no-cloud", default=True, show_default=True,
               help="escalate hard questions to the fake cloud (its latency and prices are assumptions)")
@@ -26,17 +29,33 @@ from .main import cli, console, err_console, friendly_errors, print_json
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="write an SVG: success vs p95 latency")
 @click.option("--json", "as_json", is_flag=True, help="print only JSON")
 @friendly_errors
-def eval_cmd(agent: str, tasks_file: Path | None, model: str, url: str | None, cloud: bool, offline: bool,
-             loop: str, limit: int | None, plot: Path | None, as_json: bool) -> None:
-    """Run AGENT (kiosk or clinic) on a task file: success, tool accuracy, refusals, latency, tokens, cost."""
+def eval_cmd(agent: str, project_file: Path | None, tasks_file: Path | None, model: str, url: str | None,
+             cloud: bool, offline: bool, loop: str, limit: int | None, plot: Path | None, as_json: bool) -> None:
+    """Run AGENT (kiosk, clinic, or your capstone project) on a task file: success, tool accuracy, refusals,
+    latency, tokens, cost."""
     from ..capstone.agents import AGENTS
     from ..capstone.cloud import TaskCloud
     from ..capstone.evaluate import evaluate, offline_reliability
     from ..capstone.tasks import load_tasks, public_tasks
 
+    build, check_privacy = None, None
+    if agent == "project":
+        from ..capstone.project import check_project, load_project
+
+        module = load_project(project_file)
+        chosen = check_project(module)
+        agent, build, check_privacy = chosen.agent, module.build, True
+    elif project_file is not None:
+        raise click.UsageError("--project goes with AGENT 'project': course eval project --project FILE")
     _, handoff, tools = AGENTS[agent]
     tasks = load_tasks(tasks_file or public_tasks(agent), tools=set(tools))[:limit]
-    if url:
+    if model == "simulated":
+        from ..capstone.simulated import SimulatedSLM
+
+        if url:
+            raise click.UsageError("--model simulated runs in this process; leave out --url")
+        local = SimulatedSLM(tasks)
+    elif url:
         from ..backends.openai_compat import OpenAICompatBackend
 
         local = OpenAICompatBackend(url.rstrip("/") + "/v1", model)
@@ -47,10 +66,11 @@ def eval_cmd(agent: str, tasks_file: Path | None, model: str, url: str | None, c
     fake = TaskCloud(tasks, handoff) if cloud else None
     runs = []
     with console.status(f"{agent} on {model}: {len(tasks)} tasks", spinner="dots") if not as_json else nullcontext():
-        runs.append(evaluate(agent, tasks, local, cloud=fake, model=model, loop=loop))
+        options = dict(model=model, loop=loop, build=build, check_privacy=check_privacy)
+        runs.append(evaluate(agent, tasks, local, cloud=fake, **options))
         if offline and fake is not None:
             fake.online = False
-            runs.append(evaluate(agent, tasks, local, cloud=fake, model=model, loop=loop))
+            runs.append(evaluate(agent, tasks, local, cloud=fake, **options))
     data = {"runs": [r.to_dict() for r in runs]}
     if len(runs) == 2:
         data["offline"] = offline_reliability(runs[0], runs[1])
@@ -85,6 +105,39 @@ def eval_cmd(agent: str, tasks_file: Path | None, model: str, url: str | None, c
         o = data["offline"]
         console.print(f"with the cloud cut: success {o['success_offline']} (online {o['success_online']}), "
                       f"crashes {o['crashes_offline']}")
+
+
+@cli.group()
+def capstone() -> None:
+    """Start the capstone project (lesson 11): your own edge agent, graded by `course check l11`."""
+
+
+@capstone.command("new")
+@click.argument("area", metavar="AREA")
+@click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path),
+              help="where to write it (default: exercises/l11_capstone/capstone.py)")
+@click.option("--force", is_flag=True, help="replace a capstone.py you have changed (it is kept as a .bak file)")
+@friendly_errors
+def capstone_new(area: str, dest: Path | None, force: bool) -> None:
+    """Write the start of a capstone agent for AREA (customer-service or healthcare) where `course check l11`
+    grades it."""
+    from ..capstone.project import AREAS, new_project
+
+    stub = None
+    if dest is None:
+        from ..exercises.generate import lesson_files
+        from ..exercises.meta import load_course
+
+        course = load_course()
+        lesson = course.lesson("l11")
+        dest = course.exercises_dir / lesson.slug / "capstone.py"
+        stub = lesson_files(course, lesson).get("capstone.py")
+    backup = new_project(area, dest, force=force, stub=stub)
+    if backup is not None:
+        console.print(f"your previous capstone.py is kept as {backup}", highlight=False)
+    console.print(f"wrote {dest}: {AREAS[area].what}.", highlight=False)
+    console.print("Next: `course eval project --model simulated` for the figures, `course check l11` for the "
+                  "points.", highlight=False)
 
 
 def _bench_group():

@@ -32,11 +32,13 @@ def friendly_errors(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         from ..backends.types import BackendError
+        from ..capstone.project import ProjectError
+        from ..capstone.tasks import TaskFileError
         from ..grading.runner import GradingError
 
         try:
             return func(*args, **kwargs)
-        except (CourseError, ModelError, GradingError, BackendError) as exc:
+        except (CourseError, ModelError, GradingError, BackendError, ProjectError, TaskFileError) as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
             sys.exit(2)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 VERB_GROUPS: dict[str, tuple[str, ...]] = {
-    "Learners": ("lessons", "watch", "check", "hint", "solution", "reset", "progress"),
+    "Learners": ("lessons", "watch", "check", "hint", "solution", "reset", "progress", "capstone"),
     "The course's tools": ("doctor", "demo", "models", "inspect", "claims", "bench", "serve", "deploy", "foundry",
                             "vllm", "redteam", "redact", "eval"),
     "Instructors": ("exercises", "grade", "nbgrader"),
