@@ -266,6 +266,45 @@ def _mutant(course, tmp_path, file, old, new):
         ("l10.5", "l10/guard.py", 'if now >= budget["deadline"]:', 'if now > budget["deadline"]:'),
         # max_tokens not cut to the tokens left
         ("l10.5", "l10/guard.py", 'min(max_tokens, budget["tokens_left"])', "max_tokens"),
+        # an id of spaces taken for an id
+        ("l11.1", "l11/checker.py", "raw[key].strip()", "raw[key]"),
+        # a tool both expected and forbidden let through
+        ("l11.1", "l11/checker.py", '        problems.append(f"{name} is both expected and forbidden")\n', "        pass\n"),
+        # stops at the first problem
+        ("l11.1", "l11/checker.py", '    problems = [f"missing {key}" for key in KEYS if key not in raw]\n',
+         '    problems = [f"missing {key}" for key in KEYS if key not in raw][:1]\n'
+         '    if problems:\n        return problems\n'),
+        # plurals not made singular
+        ("l11.2", "l11/accuracy.py", '        if len(word) > 3 and word.endswith("ies"):', '        if False:'),
+        # one call counted for every expected call it matches
+        ("l11.2", "l11/accuracy.py", "                del left[i]\n", ""),
+        # text compared for equality: "electric kettles" does not satisfy "kettle"
+        ("l11.2", "l11/accuracy.py", 'return set(want.split(" ")) <= set(got.split(" "))', "return want == got"),
+        # the nearest rank instead of interpolation
+        ("l11.3", "l11/budget.py", "return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)",
+         "return ordered[round(rank)]"),
+        # a budget met exactly counted as over
+        ("l11.3", "l11/budget.py", "first + (n - 1) * step > budget_s", "first + (n - 1) * step >= budget_s"),
+        # the mean time per token instead of its percentile
+        ("l11.3", "l11/budget.py", "    step = percentile(per_token_s, q)", "    step = sum(per_token_s) / len(per_token_s)"),
+        # no hand-over at all: a refund, an injury, a medicine all answered by the model
+        ("l11.4", "l11/handoff.py", "    for reason, pattern in handoff:\n        if re.search(pattern, lowered):\n"
+                                    "            return \"handoff\", reason\n", ""),
+        # words found inside words: a pillow taken for a pill
+        ("l11.4", "l11/handoff.py", '(take|taking|swallow(ed)?) .*\\bpills?', 'pill'),
+        # the capstone, one criterion broken at a time: no redaction
+        ("l11.5", "l11/capstone.py", ("    backend = RedactingBackend(local, redact_personal)",
+                                      "EdgeCloudBackend(backend, RedactingBackend(cloud, redact_personal)"),
+         ("    backend = local", "EdgeCloudBackend(backend, cloud")),
+        # no refusal
+        ("l11.5", "l11/capstone.py", '            return "refuse", "another customer\'s data"', '            pass'),
+        # too slow: long answers and more rounds
+        ("l11.5", "l11/capstone.py", "follow_up=follow_up, triage=triage,",
+         "follow_up=follow_up, triage=triage, max_rounds=6, max_tokens=1024,"),
+        # everything to the cloud, nothing when it is cut
+        ("l11.5", "l11/capstone.py",
+         "        backend = EdgeCloudBackend(backend, RedactingBackend(cloud, redact_personal), escalate=hard)",
+         "        backend = RedactingBackend(cloud, redact_personal)"),
     ],
     ids=["drops-tool-results", "int-as-string", "required-order", "no-repeat-guard", "unknown-tool-crash",
          "rate-over-all-tokens", "ignores-timezone", "reflex-rule-order", "reflex-boundary", "vacuum-forgets",
@@ -287,7 +326,11 @@ def _mutant(course, tmp_path, file, old, new):
          "tool-repeat-forever", "mixed-literal-typed", "final-line-content-dropped", "intent-threshold-exclusive",
          "alert-for-too-short", "alert-drops-model", "stalled-when-idle", "marks-not-defused", "marks-case-sensitive",
          "luhn-wrong-digits", "cards-without-separators", "children-in-export-order", "overlap-counted-twice",
-         "no-backend-timeout", "deadline-exclusive", "max-tokens-not-cut"],
+         "no-backend-timeout", "deadline-exclusive", "max-tokens-not-cut",
+         "task-blank-id", "task-expected-and-forbidden", "task-first-problem-only", "accuracy-no-singular",
+         "accuracy-call-counts-twice", "accuracy-text-equality", "budget-nearest-rank", "budget-exact-is-over",
+         "budget-mean-step", "triage-handoff-forgotten", "triage-pill-in-pillow", "capstone-no-redaction",
+         "capstone-no-refusal", "capstone-too-slow", "capstone-cloud-only"],
 )
 def test_wrong_implementations_lose_points(course, tmp_path, exercise, file, old, new):
     submission = _mutant(course, tmp_path, file, old, new)

@@ -291,6 +291,8 @@ def test_planned_lessons_are_in_the_nav_marked_planned(site_folder):
     nav = html[html.index("md-nav--primary"):html.index("md-sidebar--secondary")]
     titles = list(dict.fromkeys(re.findall(r'<span class="md-ellipsis">\s*(Lesson \d\d: [^<]+?)\s*</span>', nav)))
     planned = [f"Lesson {lesson.short[1:]}: {lesson.nav} (planned)" for lesson in COURSE.planned]
-    assert planned and all(title in titles for title in planned), titles
+    # every planned lesson marked, and no ready one (with none planned, the hook must add nothing)
+    assert all(title in titles for title in planned), titles
+    assert [t for t in titles if t.endswith("(planned)")] == planned, titles
     assert titles == sorted(titles, key=lambda title: title[:9]), "lessons out of order in the nav"
     assert nav.count('href="../index.html#lessons"') == len(planned)
