@@ -67,14 +67,15 @@ def scaffold(name: str) -> str:
 
 
 def new_project(name: str, path: Path, *, force: bool = False, stub: str | None = None) -> Path | None:
-    """Write the scaffold of area ``name`` to ``path``. A file that is neither missing nor ``stub`` (the
-    exercise's untouched start) is refused without ``force``, and with it kept as ``<name>.<time>.bak``
-    first. Returns the backup's path, if one was made."""
+    """Write the scaffold of area ``name`` to ``path``. A file that holds work (not ``stub``, the exercise's
+    untouched start, nor an untouched scaffold) is refused without ``force``, and with it kept as
+    ``<name>.<time>.bak`` first. Returns the backup's path, if one was made."""
     text = scaffold(name)
     backup = None
     if path.exists():
         current = path.read_text(encoding="utf-8")
-        if current not in (text, stub) and current.strip():
+        untouched = {stub, *(scaffold(a) for a in AREAS)}  # the exercise's start, or any area's
+        if current not in untouched and current.strip():
             if not force:
                 raise ProjectError(f"{path} already holds your work: pass --force to keep it as a backup and "
                                    "start again from the scaffold")
