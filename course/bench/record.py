@@ -450,18 +450,34 @@ def render_garak(records_: list[dict]) -> str:
 
 
 def capstone_rows(r: dict) -> tuple[list[str], list[list]]:
-    header = ["agent", "model", "loop", "cloud", "tasks", "success", "routine", "hard", "tool accuracy", "refusals where required",
+    header = ["agent", "model", "runtime", "loop", "cloud", "tasks", "success", "routine", "hard", "tool accuracy", "refusals where required",
               "crashes", "p50 s", "p95 s", "cloud calls", "cloud $ (assumed)", "peak RSS MiB"]
-    rows = [[x["agent"], x["model"], x.get("loop", "guided"), x["cloud_mode"], x["tasks"], x["success_rate"], x["success_routine"],
+    rows = [[x["agent"], x["model"], x.get("runtime", "llama.cpp"), x.get("loop", "guided"), x["cloud_mode"], x["tasks"], x["success_rate"], x["success_routine"],
              x["success_hard"], x["tool_accuracy"], x["refusal_rate_where_required"], x["crashes"],
              x["latency_p50_s"], x["latency_p95_s"], x["cloud_calls"], f"{x['cloud_cost_usd']:.4f}",
-             x["peak_rss_mib"]] for x in r["runs"]]
+             x["peak_rss_mib"]] for x in r["runs"] if "skipped" not in x]
     return header, rows
+
+
+def capstone_category_rows(r: dict) -> tuple[list[str], list[list]]:
+    """Success by kind of task, per agent and model, on llama.cpp with the guided loop and no cloud: what the
+    small model does on its own."""
+    runs = [x for x in r["runs"] if "skipped" not in x and x.get("runtime", "llama.cpp") == "llama.cpp"
+            and x.get("loop", "guided") == "guided" and x["cloud_mode"] == "none"]
+    models = list(dict.fromkeys(x["model"] for x in runs))
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    for x in runs:
+        for category, rate in x["by_category"].items():
+            cells.setdefault((x["agent"], category), {})[x["model"]] = rate
+    rows = [[agent, category, *(by_model.get(m, "") for m in models)] for (agent, category), by_model in cells.items()]
+    return ["agent", "kind of task", *models], rows
 
 
 def render_capstone(records_: list[dict]) -> str:
     header, rows = capstone_rows(records_[0]["result"])
-    return _table(header, rows) + "\n" + _measured(records_)
+    by_kind = capstone_category_rows(records_[0]["result"])
+    return (_table(header, rows) + "\n" + "Success by kind of task, each model alone (guided loop, no cloud):\n\n"
+            + _table(*by_kind) + "\n" + _measured(records_))
 
 
 RENDERERS: dict[str, Callable[[list[dict]], str]] = {

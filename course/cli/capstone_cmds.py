@@ -149,17 +149,21 @@ def _bench_group():
 @_bench_group().command("capstone")
 @click.option("--model", "models", multiple=True, default=("smollm2-135m", "qwen2.5-coder-0.5b"), show_default=True,
               help="registry alias of the local model (repeatable)")
+@click.option("--runtime", "runtimes", multiple=True, default=("llama.cpp",), show_default=True,
+              type=click.Choice(["llama.cpp", "onnxruntime-genai", "mlx"]),
+              help="the runtimes to run the agents on (repeatable; other than llama.cpp: the guided loop alone)")
 @click.option("--limit", type=click.IntRange(1), help="only the first N public tasks of each agent")
 @click.option("--json", "as_json", is_flag=True, help="print only JSON")
 @click.option("--save", is_flag=True, help="commit the figures as the lesson's data and rewrite its page's tables")
 @friendly_errors
-def capstone_bench(models: tuple[str, ...], limit: int | None, as_json: bool, save: bool) -> None:
+def capstone_bench(models: tuple[str, ...], runtimes: tuple[str, ...], limit: int | None, as_json: bool,
+                   save: bool) -> None:
     """Both reference agents on their public tasks: each model alone, with the fake cloud, and with the cloud cut."""
     from ..capstone.bench import bench_capstone
 
     with console.status("the reference agents, model by model (minutes)", spinner="dots") if not as_json \
             else nullcontext() as status:
-        result = bench_capstone(list(models), limit=limit,
+        result = bench_capstone(list(models), limit=limit, runtimes=runtimes,
                                 progress=(lambda text: status.update(text)) if status else None)
     if save:
         from .bench_cmds import save_figures

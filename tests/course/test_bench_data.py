@@ -129,3 +129,32 @@ def test_lesson_08_prose_quotes_its_committed_run():
     assert r["copy"]["same_text"] and ngram["tokens_per_s"] < plain["tokens_per_s"]
     assert r["prefix"]["second"]["hits"] == r["prefix"]["predicted_hits"] > 0, "the page says the prediction held"
     assert all(x["measured_preemptions"] == x["predicted_preemptions"] for x in r["preemption"].values())
+
+
+def test_lesson_11_prose_quotes_its_committed_run():
+    runs = [r for r in record.records(COURSE, "capstone")[0]["result"]["runs"] if "skipped" not in r]
+    text = " ".join((ROOT / "lessons" / "l11_capstone" / "index.md").read_text().split())
+
+    def run(agent, model, loop="guided", cloud="none"):
+        return next(r for r in runs if r["agent"] == agent and r["model"].startswith(model)
+                    and r.get("runtime", "llama.cpp") == "llama.cpp" and r["loop"] == loop and r["cloud_mode"] == cloud)
+
+    kq, cq, ks = run("kiosk", "qwen"), run("clinic", "qwen"), run("kiosk", "smollm2")
+    quoted = [
+        f"Qwen solved {kq['success_rate']:.0%} with the guided loop and "
+        f"{run('kiosk', 'qwen', 'free')['success_rate']:.0%} with lesson 00's; on the clinic's, "
+        f"{cq['success_rate']:.0%} and {run('clinic', 'qwen', 'free')['success_rate']:.0%}",
+        f"SmolLM2 solved {ks['success_rate']:.0%} and {run('kiosk', 'smollm2', 'free')['success_rate']:.0%}",
+        f"(Qwen alone: {kq['success_routine']:.0%} of the routine tasks)",
+        f"({kq['success_hard']:.0%} of the hard tasks alone)",
+        f"(Qwen alone: {cq['success_routine']:.0%} of the routine tasks)",
+        f"({cq['refusal_rate_where_required']:.0%} refused with it; with lesson 00's loop Qwen refused "
+        f"{'none' if run('clinic', 'qwen', 'free')['refusal_rate_where_required'] == 0 else 'some'})",
+        f"went from {cq['success_rate']:.0%} to {run('clinic', 'qwen', cloud='fake cloud')['success_rate']:.0%} "
+        f"with the fake cloud, and back to {run('clinic', 'qwen', cloud='cloud cut')['success_rate']:.0%}",
+    ]
+    for phrase in quoted:
+        assert phrase in text, phrase
+    assert run("clinic", "qwen", cloud="cloud cut")["crashes"] == 0, "the page says no crash when the cloud was cut"
+    solved = {k for k, rate in ks["by_category"].items() if rate}
+    assert solved <= {"handoff", "refuse"}, "the page says SmolLM2 solved only the kiosk's refusals and hand-offs"
