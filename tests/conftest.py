@@ -59,6 +59,8 @@ def course_copy(tmp_path, monkeypatch):
         else:
             dest.mkdir(parents=True, exist_ok=True)
             shutil.copy(src, dest / name)
+    for companion in ROOT.glob("course.*.toml"):  # course.toml's texts in the other languages
+        shutil.copy(companion, dest / companion.name)
     monkeypatch.setenv("COURSE_ROOT", str(dest))
     return dest
 

@@ -13,7 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..models import DEFAULT_MODEL, list_models, model_status
-from .main import cli, console, friendly_errors, print_json
+from ..i18n import N_, _
+from .main import cli, console, friendly_errors, lang_option, print_json
 
 
 def _mb(n: int) -> str:
@@ -79,8 +80,21 @@ def prepare_form(alias: str, form: str, force: bool, as_json: bool) -> None:
         console.print(f"  {stage}: {seconds:.1f} s", highlight=False)
 
 
-def _check(name: str, ok: bool, detail: str, fix: str = "", required: bool = True) -> dict:
-    return {"check": name, "ok": ok, "detail": detail, "fix": "" if ok else fix, "required": required}
+def _check(name: str, ok: bool, detail: str, fix: str = "", required: bool = True, *,
+           label: tuple[str, dict] | None = None, about: tuple[str, dict] | None = None) -> dict:
+    """One readiness check. ``label`` and ``about`` are the check's name and detail as messages to translate
+    (with their values) for the table; the JSON keeps the English ``check`` and ``detail``."""
+    found = {"check": name, "ok": ok, "detail": detail, "fix": "" if ok else fix, "required": required}
+    if label:
+        found["_label"] = label
+    if about:
+        found["_about"] = about
+    return found
+
+
+def _shown(check: dict, key: str, text_key: str) -> str:
+    message = check.get(key)
+    return _(message[0], **message[1]) if message else check[text_key]
 
 
 def run_doctor() -> list[dict]:
@@ -95,9 +109,10 @@ def run_doctor() -> list[dict]:
     try:
         root = find_root()
         course = parse_course(root)
-        checks.append(_check("course folder", True, str(root)))
+        checks.append(_check("course folder", True, str(root), label=(N_("course folder"), {})))
     except CourseError as exc:
-        checks.append(_check("course folder", False, str(exc), "cd into the course checkout"))
+        checks.append(_check("course folder", False, str(exc), "cd into the course checkout",
+                             label=(N_("course folder"), {})))
     from importlib.metadata import PackageNotFoundError, version as dist_version
 
     for module, dist in (("llama_cpp", "llama-cpp-python"), ("openai", "openai"), ("ollama", "ollama"),
@@ -107,32 +122,47 @@ def run_doctor() -> list[dict]:
             version = dist_version(dist) if found else "missing"
         except PackageNotFoundError:
             version = "installed"
-        checks.append(_check(f"package {dist}", found, version, f"pip install {dist}"))
+        checks.append(_check(f"package {dist}", found, version, f"pip install {dist}",
+                             label=(N_("package {name}"), {"name": dist})))
     # the optional parts, as course.toml declares them, with the lessons that use each
     for extra in (course.extras.values() if course else ()):
         missing = [m for m in extra.modules if importlib.util.find_spec(m) is None]
         users = ", ".join(lesson.short for lesson in course.all_lessons if extra.name in lesson.extras)
         detail = f"missing {', '.join(missing)}" if missing else "installed"
+        label = ((N_("extra {name} (lessons {lessons})"), {"name": extra.name, "lessons": users}) if users
+                 else (N_("extra {name}"), {"name": extra.name}))
+        about = ((N_("missing {modules}: {about}"), {"modules": ", ".join(missing), "about": extra.about}) if missing
+                 else (N_("installed: {about}"), {"about": extra.about}))
         checks.append(_check(f"extra {extra.name}" + (f" (lessons {users})" if users else ""), not missing,
-                             f"{detail}: {extra.about}", extra.pip, required=False))
+                             f"{detail}: {extra.about}", extra.pip, required=False, label=label, about=about))
     for entry in list_models():
         status = model_status(entry.alias)
+        joined = status.path is None and status.installed
         checks.append(_check(f"model {entry.alias}", status.installed,
                              str(status.path or ("chunks installed, joined on first use" if status.installed else "")),
-                             status.problem, required=entry.alias == DEFAULT_MODEL))
+                             status.problem, required=entry.alias == DEFAULT_MODEL,
+                             label=(N_("model {name}"), {"name": entry.alias}),
+                             about=(N_("chunks installed, joined on first use"), {}) if joined else None))
     from ..foundry.prepare import is_converted, onnx_folder
 
     prepared = is_converted(DEFAULT_MODEL)
     checks.append(_check(f"Foundry Local: {DEFAULT_MODEL} prepared", prepared,
                          str(onnx_folder(DEFAULT_MODEL)) if prepared else "not yet (lesson 06 only)",
-                         "course foundry prepare", required=False))
+                         "course foundry prepare", required=False,
+                         label=(N_("Foundry Local: {model} prepared"), {"model": DEFAULT_MODEL}),
+                         about=None if prepared else (N_("not yet (lesson 06 only)"), {})))
     from ..backends.llama_loader import idle_cores
 
     idle = idle_cores(0.2)
     idle_text = f"{idle:.1f} idle now" if idle is not None else "idle cores unknown"
     checks.append(_check("CPU threads", True, f"{os.cpu_count()} cores, {idle_text}: llama.cpp gets one thread per "
                          "core idle when a model loads (two threads on one busy core collapse); "
-                         "COURSE_THREADS=N overrides"))
+                         "COURSE_THREADS=N overrides", label=(N_("CPU threads"), {}),
+                         about=(N_("{cores} cores, {idle}: llama.cpp gets one thread per core idle when a model loads "
+                                   "(two threads on one busy core collapse); COURSE_THREADS=N overrides"),
+                                {"cores": os.cpu_count(),
+                                 "idle": _("{idle} idle now", idle=format(idle, ".1f")) if idle is not None
+                                 else _("idle cores unknown")})))
     checks.append(_amx_check())
     return checks
 
@@ -150,21 +180,22 @@ def _amx_check() -> dict:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
+@lang_option
 def doctor(as_json: bool) -> None:
     """Check that everything the course needs is ready, with the fix for each problem."""
     checks = run_doctor()
     bad = [c for c in checks if not c["ok"] and c["required"]]
     if as_json:
-        print_json(checks)
+        print_json([{k: v for k, v in c.items() if not k.startswith("_")} for c in checks])
     else:
         table = Table(title="course doctor")
-        for col in ("", "check", "detail", "fix"):
+        for col in ("", _("check"), _("detail"), _("fix")):
             table.add_column(col)
         for c in checks:
             mark = "[green]✓[/]" if c["ok"] else ("[red]✗[/]" if c["required"] else "[yellow]![/]")
-            table.add_row(mark, c["check"], escape(c["detail"]), escape(c["fix"]))
+            table.add_row(mark, _shown(c, "_label", "check"), escape(_shown(c, "_about", "detail")), escape(c["fix"]))
         console.print(table)
-        console.print("[green]Ready.[/]" if not bad else f"[red]{len(bad)} problem(s) to fix first.[/]")
+        console.print(_("[green]Ready.[/]") if not bad else _("[red]{n} problem(s) to fix first.[/]", n=len(bad)))
     raise SystemExit(1 if bad else 0)
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..exercises.meta import Course, Lesson
+from ..i18n import _, exercise_hints, exercise_title, lesson_text, page_language_path
 from ..exercises.progress import Progress
 from ..grading.runner import GradeReport, TestResult
 
@@ -38,9 +39,11 @@ def print_exercise_failures(console: Console, report: GradeReport, lesson: Lesso
     if not failing:
         return
     summary = report.exercises()[exercise_id]
-    console.print(f"\n[red]✗ {ex.id}[/] [bold]{escape(ex.title)}[/]  "
-                  f"{summary['points']}/{summary['max_points']} points, "
-                  f"{len(failing)} of {len(tests)} tests failing")
+    title = exercise_title(lesson_root(lesson), ex)
+    console.print(f"\n[red]✗ {ex.id}[/] [bold]{escape(title)}[/]  "
+                  + _("{points}/{max_points} points, {failing} of {tests} tests failing",
+                      points=summary['points'], max_points=summary['max_points'], failing=len(failing),
+                      tests=len(tests)))
     previous = None
     hidden = [t for t in failing if t.hidden]
     for t in failing:
@@ -48,24 +51,39 @@ def print_exercise_failures(console: Console, report: GradeReport, lesson: Lesso
             continue
         console.print(Padding(Text.assemble(("✗ ", "red"), (t.name, "bold")), (0, 0, 0, 2), expand=False))
         if t.expected:
-            _indented(console, "expected: " + " ".join(t.expected.split()), 4)
+            _indented(console, _("expected: {what}", what=" ".join(t.expected.split())), 4)
         got = first_line(t)
-        _indented(console, "got: the same" if got == previous else f"got: {got}", 4)
+        _indented(console, _("got: the same") if got == previous else _("got: {what}", what=got), 4)
         previous = got
     if hidden:
-        what = "1 hidden test" if len(hidden) == 1 else f"{len(hidden)} hidden tests"
-        _indented(console, f"✗ {what} failed: hidden tests show no details; the public ones and the lesson "
-                           "say what they check", 2)
+        what = (_("✗ 1 hidden test failed: hidden tests show no details; the public ones and the lesson say what "
+                  "they check") if len(hidden) == 1 else
+                _("✗ {n} hidden tests failed: hidden tests show no details; the public ones and the lesson say "
+                  "what they check", n=len(hidden)))
+        _indented(console, what, 2)
     hint = next((t.hint for t in failing if t.hint), "")
     if hint:
-        _indented(console, f"hint: {hint}", 2)
-    _indented(console, f"read: {lesson.section_url(ex)}", 2)
+        hints = dict(zip(ex.hints, exercise_hints(lesson_root(lesson), ex)))
+        _indented(console, _("hint: {hint}", hint=hints.get(hint, hint)), 2)
+    _indented(console, _("read: {where}", where=section_url(lesson, ex)), 2)
+
+
+def lesson_root(lesson: Lesson):
+    """The course folder a lesson's page lives in (where its companions course.LANG.toml are)."""
+    from ..exercises.meta import find_root
+    return find_root()
+
+
+def section_url(lesson: Lesson, ex) -> str:
+    """Where to read about an exercise: its section of the lesson page, translated when the page is."""
+    return page_language_path(lesson.section_url(ex))
 
 
 def print_report(console: Console, report: GradeReport, lesson: Lesson) -> None:
     """A whole lesson's check: a table of its tests, then every failing exercise explained."""
-    table = Table(title=f"{lesson.short} {lesson.title}: {report.target}")
-    for col in ("", "test", "exercise", "points"):
+    title = lesson_text(lesson_root(lesson), lesson, "title")
+    table = Table(title=f"{lesson.short} {title}: {report.target}")
+    for col in ("", _("test"), _("exercise"), _("points")):
         table.add_column(col, overflow="fold")
     for t in report.tests:
         mark = "[green]✓[/]" if t.outcome == "passed" else ("[yellow]…[/]" if t.outcome == "skipped" else "[red]✗[/]")
@@ -73,8 +91,14 @@ def print_report(console: Console, report: GradeReport, lesson: Lesson) -> None:
     console.print(table)
     for ex_id in dict.fromkeys(t.exercise for t in report.tests):
         print_exercise_failures(console, report, lesson, ex_id)
+    print_collect_errors(console, report)
+
+
+def print_collect_errors(console: Console, report: GradeReport) -> None:
+    """Test files that could not be loaded (a syntax error in the exercise, a missing import)."""
     for err in report.collect_errors:
-        console.print(f"\n[red]could not load[/] {escape(err['where'])}:\n{escape(err['message'][-800:])}")
+        console.print("\n" + _("[red]could not load[/] {where}:", where=escape(err['where']))
+                      + f"\n{escape(err['message'][-800:])}")
 
 
 def progress_line(course: Course, progress: Progress, width: int = 30) -> Text:
@@ -86,21 +110,24 @@ def progress_line(course: Course, progress: Progress, width: int = 30) -> Text:
     passed = sum(1 for ex in exercises if progress.passed.get(ex.id))
     filled = round(width * points / total) if total else 0
     return Text.assemble(("━" * filled, "green"), ("─" * (width - filled), "dim"),
-                         f" {points}/{total} points, {passed}/{len(exercises)} exercises passed")
+                         " " + _("{points}/{total} points, {passed}/{exercises} exercises passed", points=points,
+                                 total=total, passed=passed, exercises=len(exercises)))
 
 
 def print_next_steps(console: Console, report: GradeReport, lesson: Lesson, newly: list[str]) -> None:
     """After a check: what passed for the first time and where its reference is, or how to get unstuck."""
     colour = "green" if report.passed else "yellow"
-    console.print(f"\n[{colour}]{report.points}/{report.max_points} points[/]")
+    console.print(f"\n[{colour}]" + _("{points}/{max_points} points", points=report.points,
+                                       max_points=report.max_points) + "[/]")
     if newly:
-        console.print(f"Passed: {', '.join(newly)}. Compare with the reference: "
-                      f"[bold]course solution {newly[0]}[/]" + (" (and the others by id)" if len(newly) > 1 else ""))
+        console.print(_("Passed: {ids}. Compare with the reference: [bold]course solution {first}[/]",
+                        ids=", ".join(newly), first=newly[0])
+                      + (_(" (and the others by id)") if len(newly) > 1 else ""))
     elif report.passed:
         ids = list(report.exercises())
         which = ids[0] if len(ids) == 1 else lesson.short
-        console.print(f"All passed. Compare with the reference: [bold]course solution {which}[/]")
+        console.print(_("All passed. Compare with the reference: [bold]course solution {which}[/]", which=which))
     if not report.passed:
-        console.print("Stuck? [bold]course hint[/] shows the next hint; "
-                      "[bold]course watch[/] re-checks the exercise each time you save it.")
+        console.print(_("Stuck? [bold]course hint[/] shows the next hint; "
+                        "[bold]course watch[/] re-checks the exercise each time you save it."))
 

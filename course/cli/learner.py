@@ -19,8 +19,9 @@ from ..exercises.meta import Course, CourseError, Exercise, Lesson, load_course
 from ..exercises.progress import Progress
 from ..exercises.reveal import exercise_solution
 from ..grading.runner import grade_lesson
-from .feedback import print_next_steps, print_report, progress_line
-from .main import cli, console, friendly_errors, print_json, spinner
+from ..i18n import _, exercise_hints, exercise_title, language, lesson_text, site_text
+from .feedback import print_next_steps, print_report, progress_line, section_url
+from .main import cli, console, friendly_errors, lang_option, print_json, spinner
 
 
 def limits_options(func):
@@ -86,6 +87,7 @@ def _passed_mark(progress: Progress, ex_id: str, current: Exercise | None) -> st
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @friendly_errors
+@lang_option
 def lessons(as_json: bool) -> None:
     """List the lessons and exercises with your progress."""
     course = load_course()
@@ -102,33 +104,36 @@ def lessons(as_json: bool) -> None:
         print_json(rows)
         return
     # Paths are shortened to the file name (the legend says where files live) so the table fits 80 columns.
-    table = Table(title=course.title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=site_text(course.root, language(), "site_name", course.title), box=box.SIMPLE_HEAD,
+                  pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("id", no_wrap=True)
-    table.add_column("title", overflow="fold", ratio=1)
-    table.add_column("file", no_wrap=True)
-    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column(_("title"), overflow="fold", ratio=1)
+    table.add_column(_("file"), no_wrap=True)
+    table.add_column(_("points"), justify="right", no_wrap=True)
     for lesson in course.all_lessons:
+        title = lesson_text(course.root, lesson, "title")
         if not lesson.ready:
-            table.add_row("", f"[dim]{lesson.short}[/]", f"[dim]{escape(lesson.title)}[/]", "[dim]planned[/]", "")
+            table.add_row("", f"[dim]{lesson.short}[/]", f"[dim]{escape(title)}[/]", f"[dim]{_('planned')}[/]", "")
             continue
         score = progress.lesson_score(lesson)
         total = sum(ex.max_points for ex in lesson.exercises)
         done = sum(1 for ex in lesson.exercises if progress.passed.get(ex.id))
-        table.add_row("", f"[bold]{lesson.short}[/]", f"[bold]{escape(lesson.title)}[/]",
-                      f"{done}/{len(lesson.exercises)} passed", f"{score[0] if score else '-'}/{total}")
+        table.add_row("", f"[bold]{lesson.short}[/]", f"[bold]{escape(title)}[/]",
+                      _("{done}/{total} passed", done=done, total=len(lesson.exercises)),
+                      f"{score[0] if score else '-'}/{total}")
         for ex in lesson.exercises:
             earned = progress.points.get(ex.id)
-            table.add_row(_passed_mark(progress, ex.id, current), ex.id, escape(ex.title), ex.file,
-                          f"{earned[0] if earned else '-'}/{ex.max_points}")
+            table.add_row(_passed_mark(progress, ex.id, current), ex.id, escape(exercise_title(course.root, ex)),
+                          ex.file, f"{earned[0] if earned else '-'}/{ex.max_points}")
     console.print(table)
     console.print(progress_line(course, progress))
-    console.print("[green]✓[/] passed  [red]✗[/] failed its last check  · not checked yet  [bold cyan]▶[/] current\n"
-                  "points: at the last check / in all (- not checked yet)  [dim]planned[/]: not written yet")
-    console.print("Files: exercises/<lesson>/<file>. Pages: lessons/<lesson>/index.md.")
+    console.print(_("[green]✓[/] passed  [red]✗[/] failed its last check  · not checked yet  [bold cyan]▶[/] current")
+                  + "\n" + _("points: at the last check / in all (- not checked yet)  [dim]planned[/]: not written yet"))
+    console.print(_("Files: exercises/<lesson>/<file>. Pages: lessons/<lesson>/index.md."))
     if current is not None:
-        console.print(f"Next: [bold]course watch[/] (re-checks {current.id} each time you save "
-                      f"{current.file}), or [bold]course check {current.id}[/].")
+        console.print(_("Next: [bold]course watch[/] (re-checks {id} each time you save {file}), or "
+                        "[bold]course check {id}[/].", id=current.id, file=current.file))
 
 
 @cli.command()
@@ -140,6 +145,7 @@ def lessons(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object (exit 0 whether or not tests pass)")
 @limits_options
 @friendly_errors
+@lang_option
 def check(lesson: str | None, target: str, exercise: str | None, public_only: bool, as_json: bool,
           test_timeout: float, real_model_timeout: float, submission_timeout: float, memory_mb: int,
           no_isolation: bool) -> None:
@@ -172,17 +178,18 @@ def check(lesson: str | None, target: str, exercise: str | None, public_only: bo
         return
     print_report(console, report, chosen)
     if target != "exercises":
-        console.print(f"\n{report.points}/{report.max_points} points")
+        console.print("\n" + _("{points}/{max_points} points", points=report.points, max_points=report.max_points))
         return
     print_next_steps(console, report, chosen, newly)
     if public_only:
-        console.print("(--public-only: not recorded in your progress)")
+        console.print(_("(--public-only: not recorded in your progress)"))
     console.print(progress_line(course, progress))
 
 
 @cli.command()
 @click.argument("name", required=False, metavar="[EXERCISE|LESSON]")
 @friendly_errors
+@lang_option
 def hint(name: str | None) -> None:
     """Show the next hint for an exercise (default: the current one; a lesson: its first unfinished one)."""
     course = load_course()
@@ -191,41 +198,50 @@ def hint(name: str | None) -> None:
     if ex is None:
         ex = progress.first_unfinished(lesson.exercises)
         if ex is None:
-            console.print(f"Every exercise of {lesson.short} has passed. Compare with the reference: "
-                          f"[bold]course solution {lesson.short}[/]")
+            console.print(_("Every exercise of {lesson} has passed. Compare with the reference: "
+                            "[bold]course solution {lesson}[/]", lesson=lesson.short))
             return
-    section = lesson.section_url(ex)
+    section = section_url(lesson, ex)
     index = progress.next_hint(ex.id, len(ex.hints))
     progress.save()
     if index is None:
         _after_last_hint(course, progress, lesson, ex)
         return
-    console.print(f"[bold]{ex.id} {escape(ex.title)}[/]  hint {index + 1}/{len(ex.hints)}")
-    console.print(escape(ex.hints[index]))
-    console.print(f"read: {section}")
+    console.print(f"[bold]{ex.id} {escape(exercise_title(course.root, ex))}[/]  "
+                  + _("hint {n}/{total}", n=index + 1, total=len(ex.hints)))
+    console.print(escape(exercise_hints(course.root, ex)[index]))
+    console.print(_("read: {where}", where=section))
 
 
 def _after_last_hint(course: Course, progress: Progress, lesson: Lesson, ex: Exercise) -> None:
     """No hint left: say what to do next instead of repeating the last one."""
-    section = lesson.section_url(ex)
+    section = section_url(lesson, ex)
     if progress.passed.get(ex.id):
-        console.print(f"{ex.id} has passed. Compare your code with the reference: [bold]course solution {ex.id}[/]")
+        console.print(_("{id} has passed. Compare your code with the reference: [bold]course solution {id}[/]",
+                        id=ex.id))
         return
-    seen = f"all {len(ex.hints)} hints" if ex.hints else "the hints (it has none)"
-    console.print(f"You have seen {seen} of [bold]{ex.id} {escape(ex.title)}[/]. Next:")
+    title = escape(exercise_title(course.root, ex))
+    if ex.hints:
+        console.print(_("You have seen all {n} hints of [bold]{id} {title}[/]. Next:", n=len(ex.hints), id=ex.id,
+                        title=title))
+    else:
+        console.print(_("You have seen the hints (it has none) of [bold]{id} {title}[/]. Next:", id=ex.id, title=title))
     failing = progress.failing.get(ex.id)
     if failing:
-        console.print(f"  1. your last check failed {', '.join(failing)}: "
-                      f"[bold]course check {ex.id}[/] says what each expected and got")
+        console.print("  1. " + _("your last check failed {tests}: [bold]course check {id}[/] says what each "
+                                  "expected and got", tests=", ".join(failing), id=ex.id))
     else:
-        console.print(f"  1. run [bold]course check {ex.id}[/]: each failing test says what it expected and got")
-    console.print(f"  2. read {section}")
-    console.print(f"  3. once it passes, [bold]course solution {ex.id}[/] shows the reference beside your code")
+        console.print("  1. " + _("run [bold]course check {id}[/]: each failing test says what it expected and got",
+                                  id=ex.id))
+    console.print("  2. " + _("read {where}", where=section))
+    console.print("  3. " + _("once it passes, [bold]course solution {id}[/] shows the reference beside your code",
+                              id=ex.id))
 
 
 @cli.command()
 @click.argument("name", required=False, metavar="[EXERCISE|LESSON]")
 @friendly_errors
+@lang_option
 def solution(name: str | None) -> None:
     """Show an exercise's reference beside your code, once it passes (default: the one that passed last)."""
     course = load_course()
@@ -281,6 +297,7 @@ def _print_solution(course: Course, ex: Exercise) -> None:
 @click.option("--file", "file", default=None, help="reset one file only, e.g. agent.py")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 @friendly_errors
+@lang_option
 def reset(name: str, file: str | None, yes: bool) -> None:
     """Restore a lesson's exercises (or one exercise's file) to their start; yours is backed up first."""
     course = load_course()
@@ -316,6 +333,7 @@ def reset(name: str, file: str | None, yes: bool) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @friendly_errors
+@lang_option
 def progress(as_json: bool) -> None:
     """Show points per lesson from your last checks."""
     course = load_course()

@@ -55,8 +55,30 @@ def print_json(data) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+def _choose_language(ctx, param, value):
+    if value is None:
+        return
+    from ..i18n import LanguageError, set_language
+
+    try:
+        set_language(value)
+    except LanguageError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+LANG_HELP = ("the language to speak: en, he, fa or et (default: from LANGUAGE, LC_ALL, LC_MESSAGES or LANG; "
+             "English for anything untranslated)")
+
+
+def lang_option(func):
+    """``--lang`` on a verb that talks to the learner (``course --lang he`` works for every verb)."""
+    return click.option("--lang", callback=_choose_language, expose_value=False, is_eager=True, metavar="LANG",
+                        help=LANG_HELP)(func)
+
+
 @click.group(cls=GroupedCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="edge-agents-course")
+@lang_option
 def cli() -> None:
     """Edge Agents: build AI agents on small language models, offline, graded by pytest."""
 

@@ -24,10 +24,11 @@ from rich.markup import escape
 from ..exercises.meta import Course, CourseError, Exercise, load_course
 from ..exercises.progress import Progress
 from ..grading.runner import grade_lesson
-from .feedback import print_exercise_failures, progress_line
-from .main import cli, console, friendly_errors, spinner
+from ..i18n import N_, _, exercise_hints, exercise_title
+from .feedback import print_collect_errors, print_exercise_failures, progress_line, section_url
+from .main import cli, console, friendly_errors, lang_option, spinner
 
-KEYS = "h + Enter: next hint · c + Enter: check now · q + Enter or Ctrl-C: quit"
+KEYS = N_("h + Enter: next hint · c + Enter: check now · q + Enter or Ctrl-C: quit")
 
 
 def file_state(path: Path) -> tuple[int, int, int] | None:
@@ -51,7 +52,7 @@ class LineReader:
         if self.fd is None:
             time.sleep(timeout)
             return None
-        ready, _, _ = select.select([self.fd], [], [], timeout)
+        ready, _w, _x = select.select([self.fd], [], [], timeout)
         if ready:
             chunk = os.read(self.fd, 1024)
             if not chunk:
@@ -79,22 +80,23 @@ def _check(course: Course, progress: Progress, ex: Exercise) -> bool:
     progress.record(report)
     progress.save()
     summary = report.exercises().get(ex.id, {"points": 0, "max_points": ex.max_points, "passed": False})
-    console.rule(f"{ex.id} {escape(ex.title)}  {time.strftime('%H:%M:%S')}")
+    console.rule(f"{ex.id} {escape(exercise_title(course.root, ex))}  {time.strftime('%H:%M:%S')}")
     if not summary["passed"]:
         print_exercise_failures(console, report, lesson, ex.id)
-        for err in report.collect_errors:
-            console.print(f"\n[red]could not load[/] {escape(err['where'])}:\n{escape(err['message'][-800:])}")
+        print_collect_errors(console, report)
     return summary["passed"]
 
 
 def _show_hint(course: Course, progress: Progress, ex: Exercise) -> None:
     index = progress.next_hint(ex.id, len(ex.hints))
     progress.save()
-    section = course.lesson(ex.lesson).section_url(ex)
+    section = section_url(course.lesson(ex.lesson), ex)
     if index is None:
-        console.print(f"No hint left for {ex.id}: the failing tests above say what they expect; read {section}")
+        console.print(_("No hint left for {id}: the failing tests above say what they expect; read {where}",
+                        id=ex.id, where=section))
         return
-    console.print(f"[bold]hint {index + 1}/{len(ex.hints)}[/] {escape(ex.hints[index])}\nread: {section}")
+    console.print("[bold]" + _("hint {n}/{total}", n=index + 1, total=len(ex.hints)) + "[/] "
+                  + escape(exercise_hints(course.root, ex)[index]) + "\n" + _("read: {where}", where=section))
 
 
 def watch_exercises(course: Course, progress: Progress, ex: Exercise | None, reader: LineReader,
@@ -105,15 +107,17 @@ def watch_exercises(course: Course, progress: Progress, ex: Exercise | None, rea
         state = file_state(path)
         if _check(course, progress, ex):
             following = progress.current(course)
-            after = (f"{following.id} {escape(following.title)} (exercises/{following.lesson}/{following.file})"
-                     if following else "nothing, every exercise has passed!")
-            console.print(f"[bold green]✓ {ex.id} passed, next: {after}[/]")
-            console.print(f"Compare with the reference: course solution {ex.id}")
+            after = (f"{following.id} {escape(exercise_title(course.root, following))} "
+                     f"(exercises/{following.lesson}/{following.file})"
+                     if following else _("nothing, every exercise has passed!"))
+            console.print("[bold green]" + _("✓ {id} passed, next: {after}", id=ex.id, after=after) + "[/]")
+            console.print(_("Compare with the reference: course solution {id}", id=ex.id))
             console.print(progress_line(course, progress))
             ex = following
             continue
         console.print(progress_line(course, progress))
-        console.print(f"Watching exercises/{ex.lesson}/{ex.file}: save it to check {ex.id} again.\n[dim]{KEYS}[/]")
+        console.print(_("Watching exercises/{lesson}/{file}: save it to check {id} again.", lesson=ex.lesson,
+                        file=ex.file, id=ex.id) + f"\n[dim]{_(KEYS)}[/]")
         while True:
             command = reader.wait(interval)
             if command in ("q", "quit", "exit"):
@@ -126,13 +130,14 @@ def watch_exercises(course: Course, progress: Progress, ex: Exercise | None, rea
             if now != state:
                 time.sleep(min(interval, 0.2))  # let the editor finish writing
                 break
-    console.print("[green]Every exercise has passed.[/] `course lessons` shows them all.")
+    console.print(_("[green]Every exercise has passed.[/] `course lessons` shows them all."))
 
 
 @cli.command()
 @click.argument("name", required=False, metavar="[EXERCISE|LESSON]")
 @click.option("--interval", default=0.5, show_default=True, help="seconds between looks at the file")
 @friendly_errors
+@lang_option
 def watch(name: str | None, interval: float) -> None:
     """Re-check the current exercise each time you save its file, then move on to the next one."""
     course = load_course()
@@ -141,13 +146,14 @@ def watch(name: str | None, interval: float) -> None:
     if ex is None:
         if name:
             raise CourseError(f"every exercise of {name} has passed; `course watch` alone takes the next open one")
-        console.print("[green]Every exercise has passed.[/] `course lessons` shows them all.")
+        console.print(_("[green]Every exercise has passed.[/] `course lessons` shows them all."))
         return
     reader = LineReader(sys.stdin.fileno() if sys.stdin is not None and not sys.stdin.closed else None)
-    console.print(f"[bold]course watch[/]: {ex.id} {escape(ex.title)}, in exercises/{ex.lesson}/{ex.file}")
+    console.print(f"[bold]course watch[/]: {ex.id} {escape(exercise_title(course.root, ex))}, "
+                  f"in exercises/{ex.lesson}/{ex.file}")
     try:
         watch_exercises(course, progress, ex, reader, interval)
     except KeyboardInterrupt:
-        console.print("\nStopped watching. Your progress is saved; `course watch` picks up where you are.")
+        console.print("\n" + _("Stopped watching. Your progress is saved; `course watch` picks up where you are."))
         return
-    console.print("Stopped watching. Your progress is saved; `course watch` picks up where you are.")
+    console.print(_("Stopped watching. Your progress is saved; `course watch` picks up where you are."))

@@ -12,6 +12,7 @@ differ, with the difference.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,13 +43,60 @@ def render_nav(course: Course) -> str:
     return "".join(f'  - "Lesson {lesson.short[1:]}: {lesson.nav}": {_page_link(lesson)}\n' for lesson in course.lessons)
 
 
-def render_index_table(course: Course) -> str:
-    rows = ["| lesson | subject | status |", "| --- | --- | --- |"]
+def render_index_table(course: Course, lang: str = "en") -> str:
+    """The home page's lessons table, in ``lang`` (names and summaries from course.LANG.toml)."""
+    from ..i18n import lesson_text, translate
+
+    rows = [f"| {translate('lesson', lang)} | {translate('subject', lang)} | {translate('status', lang)} |",
+            "| --- | --- | --- |"]
     for lesson in course.all_lessons:
-        name = f"{lesson.short}: {lesson.nav}"
+        name = f"{lesson.short}: {lesson_text(course.root, lesson, 'nav', lang)}"
         cell = f"[{name}]({_page_link(lesson)})" if lesson.ready else name
-        rows.append(f"| {cell} | {lesson.summary} | {'available' if lesson.ready else 'planned'} |")
+        status = translate("available", lang) if lesson.ready else translate("planned", lang)
+        rows.append(f"| {cell} | {lesson_text(course.root, lesson, 'summary', lang)} | {status} |")
     return "\n".join(rows) + "\n"
+
+
+def render_languages(course: Course) -> str:
+    """mkdocs-static-i18n's languages: each with its name, and the site's words from course.LANG.toml
+    (the site's name, the navigation's entries, untitled admonitions' titles)."""
+    from ..i18n import DEFAULT, LANGUAGES, lesson_text, site_text
+
+    def q(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)
+
+    out = []
+    for code, name in LANGUAGES.items():
+        out += [f"        - locale: {code}", *(["          default: true"] if code == DEFAULT else []),
+                f"          name: {q(name)}", "          build: true"]
+        if code == DEFAULT:
+            continue
+        for key in ("site_name", "site_description"):
+            if site_text(course.root, code, key):
+                out.append(f"          {key}: {q(site_text(course.root, code, key))}")
+        nav = {english: site_text(course.root, code, key) for english, key in FIXED_NAV.items()}
+        pattern = site_text(course.root, code, "lesson")
+        for lesson in course.lessons:
+            english = f"Lesson {lesson.short[1:]}: {lesson.nav}"
+            local = lesson_text(course.root, lesson, "nav", code)
+            if pattern or local != lesson.nav:
+                nav[english] = (pattern or "Lesson {number}: {nav}").format(number=lesson.short[1:], nav=local)
+        nav = {k: v for k, v in nav.items() if v and v != k}
+        if nav:
+            out.append("          nav_translations:")
+            out += [f"            {q(k)}: {q(v)}" for k, v in nav.items()]
+        admonitions = {kind: site_text(course.root, code, f"admonition_{kind}") for kind in ADMONITIONS}
+        admonitions = {k: v for k, v in admonitions.items() if v}
+        if admonitions:
+            out.append("          admonition_translations:")
+            out += [f"            {k}: {q(v)}" for k, v in admonitions.items()]
+    return "\n".join(out) + "\n"
+
+
+# The navigation's entries that are not lessons (site/mkdocs.yml), and the companion key of each.
+FIXED_NAV = {"Home": "nav_home", "Glossary": "nav_glossary", "Errata": "nav_errata",
+             "For instructors": "nav_instructors", "For contributors": "nav_contributors"}
+ADMONITIONS = ("note", "tip", "warning", "example")
 
 
 def _cli_cell(lesson: Lesson) -> str:
@@ -97,7 +145,7 @@ def render_quick_start(course: Course) -> str:
 
 
 SYNCED = "(written by `course dev sync` from course.toml)"
-REGIONS = (
+_REGIONS = (
     Region("site/mkdocs.yml", f"  # BEGIN lessons {SYNCED}\n", "  # END lessons\n", render_nav),
     Region("lessons/index.md", "<!-- BEGIN quick start (README's, copied by `course dev sync`) -->\n",
            "<!-- END quick start -->\n", render_quick_start, "quick start"),
@@ -105,7 +153,27 @@ REGIONS = (
     Region("lessons/index.md", f"<!-- BEGIN extras {SYNCED} -->\n", "<!-- END extras -->\n", render_extras, "list of extras"),
     Region("README.md", f"<!-- BEGIN lessons {SYNCED} -->\n", "<!-- END lessons -->\n", render_readme_table),
     Region("README.md", f"<!-- BEGIN extras {SYNCED} -->\n", "<!-- END extras -->\n", render_extras, "list of extras"),
+    Region("site/mkdocs.yml", "        # BEGIN languages (written by `course dev sync` from course.toml and course.LANG.toml)\n",
+           "        # END languages\n", render_languages, "list of languages"),
 )
+
+
+def regions(course: Course) -> list[Region]:
+    """Every generated region: the fixed ones, and the home page's in each language it is translated into."""
+    from ..i18n import DEFAULT, LANGUAGES
+
+    found = list(_REGIONS)
+    for lang in LANGUAGES:
+        page = f"lessons/index.{lang}.md"
+        if lang == DEFAULT or not (course.root / page).is_file():
+            continue
+        for region in _REGIONS:
+            if region.file == "lessons/index.md":
+                renderer = region.renderer
+                if renderer is render_index_table:
+                    renderer = (lambda code: lambda c: render_index_table(c, code))(lang)
+                found.append(Region(page, region.begin, region.end, renderer, region.what))
+    return found
 
 
 def _split(text: str, region: Region) -> tuple[str, str, str]:
@@ -122,7 +190,7 @@ def _split(text: str, region: Region) -> tuple[str, str, str]:
 def stale(course: Course) -> list[str]:
     """One message per generated region that differs from what ``course.toml`` gives, with the difference."""
     problems = []
-    for region in REGIONS:
+    for region in regions(course):
         path = course.root / region.file
         try:
             _, body, _ = _split(path.read_text(), region)
@@ -141,13 +209,14 @@ def stale(course: Course) -> list[str]:
 def sync(course: Course) -> list[Path]:
     """Rewrite every generated region from ``course.toml``; return the files that changed."""
     changed = []
-    for region in REGIONS:
+    for region in regions(course):
         path = course.root / region.file
         text = path.read_text()
         before, body, after = _split(text, region)
         wanted = region.render(course)
         if body != wanted:
             path.write_text(before + wanted + after)
-            changed.append(path)
+            if path not in changed:
+                changed.append(path)
     return changed
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from course.dev.translations import english_page
 from course.exercises import load_course
 from extras import require_extra, require_prometheus
 
@@ -243,7 +244,8 @@ def course_commands(text: str) -> list[str]:
     return commands
 
 
-COURSE_COMMANDS = sorted({(page, cmd) for page in [*PAGES, ROOT / "README.md"]
+# English pages only: a translation's commands are the English page's, byte for byte (tests/course/test_translations.py)
+COURSE_COMMANDS = sorted({(page, cmd) for page in [*(p for p in PAGES if english_page(p) is None), ROOT / "README.md"]
                           for cmd in course_commands(page.read_text())})
 
 
