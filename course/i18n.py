@@ -37,8 +37,13 @@ DOMAIN = "course"
 _chosen: str | None = None
 
 
-class LanguageError(ValueError):
-    """A language the course does not have."""
+def _course_error():
+    from .exercises.meta import CourseError
+    return CourseError
+
+
+class LanguageError(_course_error()):
+    """A language the course does not have (a CourseError: the CLI prints it as one line)."""
 
 
 def normalise(value: str) -> str | None:
@@ -68,7 +73,8 @@ def check_language(lang: str) -> str:
     code = normalise(lang) or ""
     if code not in LANGUAGES:
         raise LanguageError(f"the course has no language '{lang}': use one of "
-                            + ", ".join(f"{c} ({name})" for c, name in LANGUAGES.items()))
+                            + ", ".join(f"{c} ({name})" for c, name in LANGUAGES.items())
+                            + " (lessons/contributing.md says how to add one)")
     return code
 
 

@@ -79,8 +79,11 @@ def new_lesson(slug: str, title: str | None, nav: str | None) -> None:
               help="print the heading anchors of a page, the {#ids} its translations end their headings with")
 @click.option("--update-catalogs", is_flag=True,
               help="bring course/locale/LANG/LC_MESSAGES/course.po up to date with the messages in the code")
+@click.option("--new-language", metavar="LANG",
+              help="start a language's course.LANG.toml and catalog (its code must be in course/i18n.py's LANGUAGES)")
 @friendly_errors
-def translations(mark: tuple[Path, ...], show_diff: bool, anchors_of: Path | None, update_catalogs: bool) -> None:
+def translations(mark: tuple[Path, ...], show_diff: bool, anchors_of: Path | None, update_catalogs: bool,
+                 new_language: str | None) -> None:
     """The site's translated pages: current, stale (the English page changed since) or with problems.
 
     Exit 1 when a translation changes what it must keep (code blocks, anchors, links); a stale page is
@@ -98,6 +101,20 @@ def translations(mark: tuple[Path, ...], show_diff: bool, anchors_of: Path | Non
             console.print(f"{{#{anchor}}}", highlight=False)
         return
     package = Path(__file__).resolve().parents[1]
+    if new_language:
+        from ..dev.translations import companion_template
+        from ..i18n import DEFAULT, check_language
+        lang = check_language(new_language)  # a code not in LANGUAGES: the error says what to do
+        if lang == DEFAULT:
+            raise click.UsageError("English is the course's own language: it needs no translation")
+        companion = root / f"course.{lang}.toml"
+        if companion.exists():
+            console.print(f"{companion.name} exists: kept")
+        else:
+            companion.write_text(companion_template(course, lang), encoding="utf-8")
+            console.print(f"wrote {companion.name}")
+        for path in update(package, [lang]):
+            console.print(f"wrote {path}")
     if update_catalogs:
         for path in update(package):
             console.print(f"wrote {path}")

@@ -156,6 +156,20 @@ def _imports(path: Path, package: str) -> set[str]:
     return found
 
 
+def translations_keep_the_english(course: Course) -> list[str]:
+    """Every translated page keeps its English page's code, anchors and links, and course.LANG.toml matches
+    course.toml (a stale translation is not a problem here: `course dev translations` lists those)."""
+    from .translations import LANGUAGES, companion_problems, translations
+
+    problems = [f"{t.path.relative_to(course.root)}: {problem}"
+                for t in translations(course.root / "lessons") for problem in t.problems]
+    for lang in LANGUAGES:
+        path = course.root / f"course.{lang}.toml"
+        if path.is_file():
+            problems += [f"{path.name}: {problem}" for problem in companion_problems(path, course)[0]]
+    return problems
+
+
 CHECKS: dict[str, Callable[[Course], list[str]]] = {
     "generated lesson lists": stale,
     "benchmark tables match their committed data": bench_stale,
@@ -165,6 +179,7 @@ CHECKS: dict[str, Callable[[Course], list[str]]] = {
     "commands": verbs_exist,
     "exercises generated": exercises_generated,
     "lessons import the shared layer, not each other": lessons_independent,
+    "translations keep the English page's code, anchors and links": translations_keep_the_english,
 }
 
 

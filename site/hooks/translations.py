@@ -136,6 +136,28 @@ def on_page_context(context, page, config, nav):
     return context
 
 
+_SWITCH_LINK = re.compile(r'href="[^"]*"( hreflang="([^"]+)")')
+
+
+def on_post_template(output_content, template_name, config):
+    """A page of no language's content (404.html): the switch leads to each language's home page."""
+    if not template_name.endswith(".html"):
+        return output_content
+    default = _default(config)
+    base = re.search(r'"base":\s*"([^"]*)"', output_content)
+    root = (base.group(1).rstrip("/") + "/") if base else "/"
+    output_content = _SWITCH_LINK.sub(
+        lambda m: f'href="{root}{"" if m.group(2) == default else m.group(2) + "/"}index.html"{m.group(1)}',
+        output_content)
+    output_content = _HEAD_ALTERNATE.sub("", output_content)
+    if template_name == "404.html" and _current(config) == default:
+        _english_404[:] = [output_content]  # each language's build writes 404.html; the English one is kept
+    return output_content
+
+
+_english_404: list[str] = []
+
+
 _BASE = re.compile(r'("base":\s*")([^"]*)(")')
 _HEAD_ALTERNATE = re.compile(r'\s*<link rel="alternate" href="[^"]*" hreflang="[^"]*">')
 
@@ -165,6 +187,8 @@ def on_post_build(config):
     if plugin is None or getattr(plugin, "building", False):
         return  # a language's own build inside the plugin's: split once, at the end
     site = Path(config.site_dir)
+    if _english_404 and (site / "404.html").is_file():
+        (site / "404.html").write_text(_english_404[0], encoding="utf-8")
     index = site / "search" / "search_index.json"
     if not index.is_file():
         return

@@ -332,19 +332,31 @@ def _mutant(course, tmp_path, file, old, new):
          "budget-mean-step", "triage-handoff-forgotten", "triage-pill-in-pillow", "capstone-no-redaction",
          "capstone-no-refusal", "capstone-too-slow", "capstone-cloud-only"],
 )
-def test_wrong_implementations_lose_points(course, tmp_path, exercise, file, old, new):
+def test_wrong_implementations_lose_points(course, tmp_path, exercise, file, old, new, request):
     submission = _mutant(course, tmp_path, file, old, new)
     # Only the mutated exercise's tests: the other exercises are graded on the same files
     # by test_solutions_get_full_points, and grading a whole lesson per mutant costs minutes.
     # A mutant that loops forever should time out quickly: no reference test takes 20 s.
+    # A capstone mutant breaks one criterion of l11.5: only that criterion's test runs (each of the
+    # others runs the agent over every task; the reference passes them all in test_solutions_get_full_points).
+    only = CRITERION.get(request.node.callspec.id)
     report = grade_lesson(exercise.split(".")[0], submission, course=course, exercise=exercise,
-                          limits=Limits(test_s=20))
+                          limits=Limits(test_s=20), only=only)
     per_exercise = report.exercises()
     assert set(per_exercise) == {exercise}
     assert per_exercise[exercise]["points"] < per_exercise[exercise]["max_points"], per_exercise
     # the mutant must fail on behaviour, not because the file stopped importing
     assert not any("SubmissionError" in t.message for t in report.tests), \
         [t.message[:200] for t in report.tests]
+
+
+# The capstone's mutants, each with the one criterion it breaks.
+CRITERION = {
+    "capstone-no-redaction": ["test_capstone_keeps_personal_data_on_the_device"],
+    "capstone-no-refusal": ["test_capstone_refuses_and_hands_over_where_required"],
+    "capstone-too-slow": ["test_capstone_stays_within_budget_on_smollm2"],
+    "capstone-cloud-only": ["test_capstone_survives_the_cloud_cut"],
+}
 
 
 def test_generator_refuses_module_level_regions(course):

@@ -209,7 +209,12 @@ def test_site_builds_strict(built_site):
 
 
 def built_page(out: Path, page: str) -> Path:
-    """Where mkdocs writes the HTML of ``lessons/<page>`` (``use_directory_urls: false``: one file per page)."""
+    """Where mkdocs writes the HTML of ``lessons/<page>`` (``use_directory_urls: false``: one file per page); a
+    translation (``index.he.md``) in its language's folder (``he/.../index.html``)."""
+    pair = english_page(ROOT / page)
+    if pair is not None:
+        english, lang = pair
+        return out / lang / english.relative_to(LESSONS).with_suffix(".html")
     return out / Path(page).relative_to("lessons").with_suffix(".html")
 
 

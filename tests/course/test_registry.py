@@ -49,6 +49,9 @@ def _copy(tmp_path: Path, *parts: str) -> Path:
         else:
             (root / part).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(src, root / part)
+        if part == "course.toml":  # and its companions in the other languages, which the site's lists read too
+            for companion in ROOT.glob("course.*.toml"):
+                shutil.copy(companion, root / companion.name)
     return root
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from course.i18n import LANGUAGES as ALL_LANGUAGES, RTL
 from course.net import free_port, served
 from extras import require_extra
 
@@ -52,6 +53,8 @@ Element.prototype.attachShadow = function (init) { return attach.call(this, {...
 SEARCHES = [("GGUF", "l02_slms_and_gguf/index.html"), ("nbgrader", "instructors.html"),
             ("quantization", "l03_quantization/index.html"), ("Foundry", "l06_foundry_local/index.html")]
 PHONE = {"width": 390, "height": 844}
+LANGUAGES = [code for code in ALL_LANGUAGES if code != "en"]
+FALLBACK_SAMPLE = "l04_edge_runtimes/index.html"  # a page with diagrams, shown in English in every other language
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +90,18 @@ def screenshots(tmp_path_factory) -> Path:
 
 
 def pages(site_folder: Path, mode: str = "served") -> list[str]:
-    """Every built page; from disk, all but 404.html, which only a server shows (its links start at the site's root)."""
+    """Every built page of the English site, every translated page of the other languages and one page each of
+    theirs shown in English (the others are the same English page again: the notice is the only difference);
+    from disk, all but 404.html, which only a server shows (its links start at the site's root)."""
     found = sorted(p.relative_to(site_folder).as_posix() for p in site_folder.rglob("*.html"))
-    return [rel for rel in found if mode == "served" or rel != "404.html"]
+    chosen = []
+    for rel in found:
+        lang = rel.split("/")[0]
+        if lang in LANGUAGES and "i18n-untranslated" in (site_folder / rel).read_text(encoding="utf-8"):
+            if rel != f"{lang}/{FALLBACK_SAMPLE}":
+                continue
+        chosen.append(rel)
+    return [rel for rel in chosen if mode == "served" or rel != "404.html"]
 
 
 class Offline:
@@ -142,7 +154,8 @@ def test_every_page_loads_offline_and_draws_its_diagrams(browser, site_url, site
         if len(svgs) != diagrams:
             problems.append(f"{rel}: {diagrams} mermaid blocks, {len(svgs)} drawn as SVG")
         problems += [f"{rel}: a diagram drew mermaid's error" for text in svgs if "Syntax error" in text]
-        page.screenshot(path=str(screenshots / f"{mode}-{rel.replace('/', '-')}.png"), full_page=True)
+        if mode == "served":  # one screenshot of each page is enough to look at; from disk it reads the same
+            page.screenshot(path=str(screenshots / f"{mode}-{rel.replace('/', '-')}.png"), full_page=True)
         problems += [f"{rel}: {e}" for e in offline.errors]
         problems += [f"{rel}: requested {url}, which is not on this machine" for url in offline.left]
         offline.close()
@@ -200,5 +213,103 @@ def test_phone_width_reads_and_the_drawer_navigates(browser, http_site, screensh
     link.click()
     page.wait_for_load_state("load")
     assert page.url.endswith("l07_ollama/index.html")
+    assert not offline.errors and not offline.left, offline.errors + offline.left
+    offline.close()
+
+
+# --- the site in other languages (issue 25) ------------------------------------------------------------
+
+
+def _glossary_term(lang: str, anchor: str) -> str:
+    """The language's own word for a glossary entry, from its glossary page (``**סוכן**{#agent}``)."""
+    text = (ROOT / "lessons" / f"glossary.{lang}.md").read_text(encoding="utf-8")
+    return re.search(r"\*\*([^*]+)\*\*\{#" + anchor + r"\}", text).group(1).split("(")[0].split()[0]
+
+
+def test_the_language_switch_keeps_the_lesson_page(browser, site_url):
+    offline = Offline(browser, viewport={"width": 1280, "height": 900})
+    page = offline.page()
+    page.goto(site_url + "l01_agent_foundations/index.html", wait_until="load")
+    for lang in [*LANGUAGES, "en"]:
+        page.hover(".md-header .md-select")
+        page.locator(f".md-select__link[hreflang={lang}]").click()
+        page.wait_for_load_state("load")
+        expected = ("" if lang == "en" else f"{lang}/") + "l01_agent_foundations/index.html"
+        assert page.url.endswith("/" + expected), f"switching to {lang} opened {page.url}"
+        assert page.get_attribute("html", "lang") == lang
+        assert page.evaluate("document.body.dir") == ("rtl" if lang in RTL else "ltr")
+    assert not offline.errors and not offline.left, offline.errors + offline.left
+    offline.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("lang", sorted(RTL))
+def test_an_rtl_page_reads_right_to_left_with_code_left_to_right(browser, http_site, screenshots, lang, viewport):
+    phone = viewport == PHONE
+    offline = Offline(browser, viewport=viewport, is_mobile=phone, has_touch=phone)
+    page = offline.page()
+    page.goto(http_site + f"{lang}/l00_getting_started/index.html")
+    style = "(sel) => getComputedStyle(document.querySelector(sel)).direction"
+    assert page.evaluate("document.body.dir") == "rtl"
+    for selector in (".md-content article > p", ".md-content table", ".md-content .admonition", ".md-nav--primary"):
+        assert page.evaluate(style, selector) == "rtl", selector
+    for selector in (".md-content pre", ".md-content p > code"):
+        assert page.evaluate(style, selector) == "ltr", selector
+    # the code reads exactly as on the English page
+    english = Offline(browser, viewport=viewport)
+    english_page = english.page()
+    english_page.goto(http_site + "l00_getting_started/index.html")
+    code = "[...document.querySelectorAll('.md-content pre')].map(p => p.innerText)"
+    assert page.evaluate(code) == english_page.evaluate(code)
+    english.close()
+    # the sidebar is on the right, the content to its left
+    if not phone:
+        nav = page.locator(".md-sidebar--primary").bounding_box()
+        content = page.locator(".md-content").bounding_box()
+        assert nav["x"] > content["x"], "the navigation is not on the right of a right-to-left page"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{lang}: the page is {overflow} px wider than the window"
+    page.screenshot(path=str(screenshots / f"rtl-{lang}-{'phone' if phone else 'desktop'}.png"), full_page=not phone)
+    if phone:  # the drawer opens from the right and leads to a page of the same language
+        page.click("label.md-header__button[for=__drawer]")
+        page.wait_for_function("document.querySelector('.md-sidebar--primary').getBoundingClientRect().right"
+                               " <= window.innerWidth + 1")
+        link = page.locator("nav.md-nav--primary a.md-nav__link[href$='l01_agent_foundations/index.html']").first
+        link.wait_for(state="visible")
+        link.click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith(f"/{lang}/l01_agent_foundations/index.html")
+    assert not offline.errors and not offline.left, offline.errors + offline.left
+    offline.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_search_in_a_language_finds_its_own_pages(browser, site_url, lang):
+    term = _glossary_term(lang, "agent")
+    offline = Offline(browser, viewport={"width": 1280, "height": 900})
+    page = offline.page()
+    page.goto(site_url + f"{lang}/index.html", wait_until="load")
+    page.locator("input.md-search__input").press_sequentially(term)
+    page.wait_for_selector(".md-search-result__item", timeout=30_000)
+    links = page.eval_on_selector_all(".md-search-result__item > a", "as => as.map(a => a.href)")
+    paths = [urlparse(link).path for link in links]
+    assert any(p.endswith(f"/{lang}/l01_agent_foundations/index.html") for p in paths), f"{term!r}: {links}"
+    assert all(f"/{lang}/" in p for p in paths), f"{term!r} found pages of another language: {links}"
+    assert not offline.errors and not offline.left, offline.errors + offline.left
+    offline.close()
+
+
+def test_a_page_shown_in_english_says_so_in_the_readers_language(browser, http_site):
+    from course.i18n import site_text
+    offline = Offline(browser, viewport={"width": 1280, "height": 900})
+    page = offline.page()
+    for lang in LANGUAGES:
+        page.goto(http_site + f"{lang}/l05_hybrid_routing/index.html")
+        notice = page.locator(".i18n-untranslated")
+        expected = site_text(ROOT, lang, "untranslated").split("[")[0].strip()
+        assert expected and expected in notice.inner_text(), notice.inner_text()
+        notice.locator("a").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith(f"/{lang}/contributing.html#translations")
     assert not offline.errors and not offline.left, offline.errors + offline.left
     offline.close()
