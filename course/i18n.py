@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .exercises.meta import CourseError
+
 DEFAULT = "en"
 # The course's languages, in the order of the site's language switch, each with its own name.
 LANGUAGES: dict[str, str] = {"en": "English", "he": "עברית", "fa": "فارسی", "et": "Eesti"}
@@ -37,12 +39,7 @@ DOMAIN = "course"
 _chosen: str | None = None
 
 
-def _course_error():
-    from .exercises.meta import CourseError
-    return CourseError
-
-
-class LanguageError(_course_error()):
+class LanguageError(CourseError):
     """A language the course does not have (a CourseError: the CLI prints it as one line)."""
 
 
@@ -158,7 +155,6 @@ def _read_companion(path: Path, mtime: float, lang: str) -> Companion:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        from .exercises.meta import CourseError
         raise CourseError(f"{path} is not valid TOML: {exc}. Fix it (or remove it: the course then speaks "
                           f"English)") from exc
     return Companion(lang, path, dict(data.get("lesson", {})), dict(data.get("exercise", {})),

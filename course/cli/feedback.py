@@ -39,7 +39,7 @@ def print_exercise_failures(console: Console, report: GradeReport, lesson: Lesso
     if not failing:
         return
     summary = report.exercises()[exercise_id]
-    title = exercise_title(lesson_root(lesson), ex)
+    title = exercise_title(course_root(), ex)
     console.print(f"\n[red]✗ {ex.id}[/] [bold]{escape(title)}[/]  "
                   + _("{points}/{max_points} points, {failing} of {tests} tests failing",
                       points=summary['points'], max_points=summary['max_points'], failing=len(failing),
@@ -63,13 +63,13 @@ def print_exercise_failures(console: Console, report: GradeReport, lesson: Lesso
         _indented(console, what, 2)
     hint = next((t.hint for t in failing if t.hint), "")
     if hint:
-        hints = dict(zip(ex.hints, exercise_hints(lesson_root(lesson), ex)))
+        hints = dict(zip(ex.hints, exercise_hints(course_root(), ex)))
         _indented(console, _("hint: {hint}", hint=hints.get(hint, hint)), 2)
     _indented(console, _("read: {where}", where=section_url(lesson, ex)), 2)
 
 
-def lesson_root(lesson: Lesson):
-    """The course folder a lesson's page lives in (where its companions course.LANG.toml are)."""
+def course_root():
+    """The course folder (where course.toml's companions in other languages, course.LANG.toml, are)."""
     from ..exercises.meta import find_root
     return find_root()
 
@@ -81,7 +81,7 @@ def section_url(lesson: Lesson, ex) -> str:
 
 def print_report(console: Console, report: GradeReport, lesson: Lesson) -> None:
     """A whole lesson's check: a table of its tests, then every failing exercise explained."""
-    title = lesson_text(lesson_root(lesson), lesson, "title")
+    title = lesson_text(course_root(), lesson, "title")
     table = Table(title=f"{lesson.short} {title}: {report.target}")
     for col in ("", _("test"), _("exercise"), _("points")):
         table.add_column(col, overflow="fold")
