@@ -144,6 +144,7 @@ class Companion:
     lessons: dict[str, dict] = field(default_factory=dict)  # "l00" -> {title, nav, summary, source_sha256}
     exercises: dict[str, dict] = field(default_factory=dict)  # "l00.1" -> {title, hints, source_sha256}
     site: dict = field(default_factory=dict)
+    tests: dict[str, dict] = field(default_factory=dict)  # "l00.test_name" -> {expected, source_sha256}
 
 
 def companion_path(root: Path, lang: str) -> Path:
@@ -158,7 +159,7 @@ def _read_companion(path: Path, mtime: float, lang: str) -> Companion:
         raise CourseError(f"{path} is not valid TOML: {exc}. Fix it (or remove it: the course then speaks "
                           f"English)") from exc
     return Companion(lang, path, dict(data.get("lesson", {})), dict(data.get("exercise", {})),
-                     dict(data.get("site", {})))
+                     dict(data.get("site", {})), dict(data.get("test", {})))
 
 
 def companion(root: Path, lang: str | None = None) -> Companion:
@@ -194,6 +195,17 @@ def exercise_hints(root: Path, ex, lang: str | None = None) -> tuple[str, ...]:
     translated = companion(root, lang).exercises.get(ex.id, {}).get("hints") or []
     return tuple(translated[n] if n < len(translated) and str(translated[n]).strip() else hint
                  for n, hint in enumerate(ex.hints))
+
+
+def expected_text(root: Path, lesson_short: str, test: str, english: str, lang: str | None = None) -> str:
+    """What a test checks (its docstring, the "expected:" line of a check's feedback) in the language, when the
+    translation was made from this very docstring; otherwise the English one, never an outdated translation."""
+    english = " ".join(english.split())
+    entry = companion(root, lang).tests.get(f"{lesson_short}.{test}", {})
+    value = entry.get("expected")
+    if isinstance(value, str) and value.strip() and entry.get("source_sha256") == source_hash(english):
+        return value
+    return english
 
 
 def site_text(root: Path, lang: str, key: str, default: str = "") -> str:

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..exercises.meta import Course, Lesson
-from ..i18n import _, exercise_hints, exercise_title, lesson_text, page_language_path
+from ..i18n import _, exercise_hints, exercise_title, expected_text, lesson_text, page_language_path
 from ..exercises.progress import Progress
 from ..grading.runner import GradeReport, TestResult
 
@@ -51,7 +51,8 @@ def print_exercise_failures(console: Console, report: GradeReport, lesson: Lesso
             continue
         console.print(Padding(Text.assemble(("✗ ", "red"), (t.name, "bold")), (0, 0, 0, 2), expand=False))
         if t.expected:
-            _indented(console, _("expected: {what}", what=" ".join(t.expected.split())), 4)
+            _indented(console, _("expected: {what}", what=expected_text(course_root(), lesson.short, t.name,
+                                                                       t.expected)), 4)
         got = first_line(t)
         _indented(console, _("got: the same") if got == previous else _("got: {what}", what=got), 4)
         previous = got

@@ -310,6 +310,36 @@ def companion_template(course, lang: str) -> str:
             lines += ["", f'[exercise."{ex.id}"]', f"# en title: {ex.title}", 'title = ""', "# en hints:"]
             lines += [f"#   {n}. {hint}" for n, hint in enumerate(ex.hints, 1)]
             lines += ["hints = [", *(['  "",'] * len(ex.hints)), "]", 'source_sha256 = ""']
+    lines += ["", "# The tests of the lessons translated in full: what each checks, the \"expected:\" line of course check."]
+    return "\n".join(lines) + "\n" + tests_template(course)
+
+
+# Lessons whose tests' docstrings (the "expected:" lines of `course check`) each companion translates:
+# the lessons translated in full.
+TRANSLATED_LESSONS = ("l00", "l01")
+
+
+def test_docstrings(course, lesson) -> dict[str, str]:
+    """A lesson's public tests and their docstrings, whitespace folded as the feedback shows them (hidden
+    tests show no details, so theirs are never translated)."""
+    import ast
+    found = {}
+    for path in sorted((course.autograder_dir / lesson.slug).glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"):
+                doc = ast.get_docstring(node)
+                if doc:
+                    found[node.name] = " ".join(doc.split())
+    return found
+
+
+def tests_template(course, shorts=TRANSLATED_LESSONS) -> str:
+    """The ``[test."l00.NAME"]`` entries of a companion: each public test's docstring to translate."""
+    lines = []
+    for short in shorts:
+        lesson = course.lesson(short)
+        for name, doc in test_docstrings(course, lesson).items():
+            lines += ["", f'[test."{short}.{name}"]', f"# en: {doc}", 'expected = ""', 'source_sha256 = ""']
     return "\n".join(lines) + "\n"
 
 
@@ -327,6 +357,10 @@ def mark_companion_current(path: Path, course) -> int:
     for ex_id, entry in data.get("exercise", {}).items():
         if ex_id in exercises:
             hashes[f'exercise."{ex_id}"'] = source_hash(*exercise_english(exercises[ex_id]))
+    docs = _all_docstrings(course)
+    for key, entry in data.get("test", {}).items():
+        if key in docs and str(entry.get("expected", "")).strip():
+            hashes[f'test."{key}"'] = source_hash(docs[key])
     out, section, marked = [], "", 0
     for line in path.read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
@@ -338,6 +372,11 @@ def mark_companion_current(path: Path, course) -> int:
         out.append(line)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return marked
+
+
+def _all_docstrings(course) -> dict[str, str]:
+    return {f"{lesson.short}.{name}": doc for lesson in course.lessons
+            for name, doc in test_docstrings(course, lesson).items()}
 
 
 def companion_problems(path: Path, course) -> tuple[list[str], list[str]]:
@@ -377,6 +416,12 @@ def companion_problems(path: Path, course) -> tuple[list[str], list[str]]:
         translated = str(entry.get("title", "")).strip() or any(str(h).strip() for h in hints)
         if translated and entry.get("source_sha256") != source_hash(*exercise_english(exercises[ex_id])):
             stale.append(f'[exercise."{ex_id}"]')
+    docs = _all_docstrings(course) if data.get("test") else {}
+    for key, entry in data.get("test", {}).items():
+        if key not in docs:
+            problems.append(f'[test."{key}"]: no public test with a docstring of that name (LESSON.test_name)')
+        elif str(entry.get("expected", "")).strip() and entry.get("source_sha256") != source_hash(docs[key]):
+            stale.append(f'[test."{key}"] (shown in English until updated)')
     return problems, stale
 
 

@@ -19,11 +19,12 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from course.dev.translations import (LANGUAGES, anchors, catalog_problems, companion_problems, compare, english_diff,
-                                     extract_messages, mark_current, page_hash, sha256, translations)
+from course.dev.translations import (LANGUAGES, TRANSLATED_LESSONS, anchors, catalog_problems, companion_problems,
+                                     compare, english_diff, extract_messages, mark_current, page_hash, sha256,
+                                     test_docstrings, translations)
 from course.exercises import load_course
-from course.i18n import (LOCALE_DIR, RTL, _, catalog, exercise_hints, from_environment, page_language_path,
-                         set_language, translate)
+from course.i18n import (LOCALE_DIR, RTL, _, catalog, exercise_hints, expected_text, from_environment,
+                         page_language_path, set_language, translate)
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ROOT / "lessons"
@@ -218,6 +219,21 @@ def test_companion_translates_every_text_and_keeps_the_hints_in_step(lang):
     assert not stale, f"stale in {path.name} (course.toml changed since): {', '.join(stale)}"
     for ex in COURSE.exercises_in_order():
         assert exercise_hints(ROOT, ex, lang) != tuple(ex.hints) or not ex.hints, f"{ex.id} has no {lang} hints"
+    for short in TRANSLATED_LESSONS:  # what each public test checks, in the lessons translated in full
+        for name, doc in test_docstrings(COURSE, COURSE.lesson(short)).items():
+            assert expected_text(ROOT, short, name, doc, lang) != doc, f"{short}.{name} has no current {lang} text"
+
+
+def test_an_outdated_translation_of_what_a_test_checks_is_not_shown(tmp_path):
+    from course.i18n import source_hash
+    english = "With no argument the tool answers in UTC (+00:00)."
+    (tmp_path / "course.he.toml").write_text(
+        '[test."l00.test_x"]\nexpected = "ללא ארגומנט הכלי עונה ב-UTC (+00:00)."\n'
+        f'source_sha256 = "{source_hash(english)}"\n', encoding="utf-8")
+    assert expected_text(tmp_path, "l00", "test_x", english, "he").startswith("ללא")
+    changed = "With no argument the tool answers in UTC (+00:00), to the second."
+    assert expected_text(tmp_path, "l00", "test_x", changed, "he") == changed  # English until it is updated
+    assert expected_text(tmp_path, "l00", "test_y", english, "he") == english
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -282,6 +298,9 @@ def test_check_feedback_is_in_hebrew_and_its_json_is_language_neutral(course_cop
     assert "expected: " in english.stdout and "expected: " not in hebrew.stdout
     assert _catalog_line("expected: {what}", "he") in hebrew.stdout
     assert "test_time_tool_returns_iso_time_in_zone" in hebrew.stdout  # test names are never translated
+    docs = test_docstrings(COURSE, COURSE.lesson("l00"))
+    said = expected_text(ROOT, "l00", "test_time_tool_default_is_utc", docs["test_time_tool_default_is_utc"], "he")
+    assert said[:30] in hebrew.stdout and docs["test_time_tool_default_is_utc"][:30] in english.stdout
     as_json = [json.loads(run(*args, "--json", *extra, cwd=course_copy).stdout) for extra in ((), ("--lang", "he"))]
     for report in as_json:
         report.pop("seconds", None)
