@@ -114,7 +114,7 @@ def lessons(as_json: bool) -> None:
     for lesson in course.all_lessons:
         title = lesson_text(course.root, lesson, "title")
         if not lesson.ready:
-            table.add_row("", f"[dim]{lesson.short}[/]", f"[dim]{escape(title)}[/]", f"[dim]{_('planned')}[/]", "")
+            table.add_row("", f"[dim]{lesson.short}[/]", f"[dim]{escape(title)}[/]", "[dim]" + _("planned") + "[/]", "")
             continue
         score = progress.lesson_score(lesson)
         total = sum(ex.max_points for ex in lesson.exercises)

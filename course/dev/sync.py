@@ -47,8 +47,8 @@ def render_index_table(course: Course, lang: str = "en") -> str:
     """The home page's lessons table, in ``lang`` (names and summaries from course.LANG.toml)."""
     from ..i18n import lesson_text, translate
 
-    rows = [f"| {translate('lesson', lang)} | {translate('subject', lang)} | {translate('status', lang)} |",
-            "| --- | --- | --- |"]
+    header = [translate("lesson", lang), translate("subject", lang), translate("status", lang)]
+    rows = ["| " + " | ".join(header) + " |", "| --- | --- | --- |"]
     for lesson in course.all_lessons:
         name = f"{lesson.short}: {lesson_text(course.root, lesson, 'nav', lang)}"
         cell = f"[{name}]({_page_link(lesson)})" if lesson.ready else name

@@ -326,3 +326,11 @@ def test_lessons_and_doctor_speak_persian(course_copy):
     neutral = json.loads(run("doctor", "--json", "--lang", "fa", cwd=course_copy).stdout)
     assert {c["check"] for c in neutral} >= {"python", "CPU threads"}
     assert all(set(c) == {"check", "ok", "detail", "fix", "required"} for c in neutral)
+
+
+def test_no_message_is_marked_inside_an_f_string():
+    """Babel's extractor does not look inside f-strings: a message marked there would never reach a catalog."""
+    inside = re.compile(r"""f(["']).*\{\s*(_|N_|translate)\(""")
+    found = [f"{path.relative_to(ROOT)}:{n}" for path in (ROOT / "course").rglob("*.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if inside.search(line)]
+    assert not found, "mark the message outside the f-string: " + ", ".join(found)
