@@ -117,7 +117,7 @@ def watch_exercises(course: Course, progress: Progress, ex: Exercise | None, rea
             continue
         console.print(progress_line(course, progress))
         console.print(_("Watching exercises/{lesson}/{file}: save it to check {id} again.", lesson=ex.lesson,
-                        file=ex.file, id=ex.id) + f"\n[dim]{_(KEYS)}[/]")
+                        file=ex.file, id=ex.id) + "\n[dim]" + _(KEYS) + "[/]")
         while True:
             command = reader.wait(interval)
             if command in ("q", "quit", "exit"):
