@@ -259,8 +259,8 @@ def test_watch_rechecks_on_save_moves_on_and_stops_on_ctrl_c(course_copy, termin
     assert "test_json_type_simple_types" in after_pass and "test_time_tool" not in after_pass  # one exercise only
     assert re.search(r"[━─]{30} 5/\d+ points, 1/\d+ exercises passed", term.text)  # the course-wide bar
     term.send("\x03")
-    code = term.wait()
-    assert code in (0, 130), term.text[-2000:]
+    code = term.wait(60)  # a loaded machine (CI runs two cores flat out) can take a while to unwind
+    assert code in (0, 130), f"exit code {code} (None: still running after 60 s)\n" + term.text[-2000:]
     assert "Traceback" not in term.text and "Stopped watching" in term.text
     assert recorded(course_copy)["passed"]["l00.1"] is True
 
