@@ -93,3 +93,51 @@ def test_the_build_stops_with_that_message_instead_of_a_site_without_diagrams(tm
     assert proc.returncode != 0
     assert "npm pack mermaid@" in proc.stderr and "to read offline" in proc.stderr
     assert not (tmp_path / "site" / "index.html").exists()
+
+
+def test_a_stale_translation_and_an_untranslated_page_carry_their_notices_and_search_splits(tmp_path):
+    """site/hooks/translations.py on a two-page site: the stale and untranslated notices, the English page's
+    link from a stale one, and one search index per language."""
+    require_extra("site")
+    import json
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n\nThe English home page.\n")
+    (docs / "index.he.md").write_text("---\ntranslation:\n  source_sha256: 0000\n---\n# בית {#home}\n\nדף הבית.\n")
+    (docs / "page.md").write_text("# Page\n\nOnly in English, with `code`.\n")
+    (docs / "contributing.md").write_text("# Contributing\n\n## Translations\n\nHow.\n")
+    (tmp_path / "mkdocs.yml").write_text(f"""site_name: t
+docs_dir: docs
+site_dir: out
+use_directory_urls: false
+theme: {{name: material, language: en, font: false}}
+plugins:
+  - search
+  - i18n:
+      docs_structure: suffix
+      fallback_to_default: true
+      reconfigure_search: false
+      languages:
+        - {{locale: en, default: true, name: English, build: true}}
+        - {{locale: he, name: עברית, build: true}}
+hooks:
+  - {HOOKS / "translations.py"}
+""")
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(tmp_path / "mkdocs.yml")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "out"
+    stale = (out / "he" / "index.html").read_text()
+    assert "i18n-stale" in stale and 'href="../index.html"' in stale  # the English page, from he/
+    assert "i18n-untranslated" not in stale
+    fallback = (out / "he" / "page.html").read_text()
+    assert "i18n-untranslated" in fallback and 'class="i18n-fallback" dir="ltr"' in fallback
+    assert 'href="contributing.html#translations"' in fallback
+    assert "i18n-notice" not in (out / "page.html").read_text()
+    english = {d["location"] for d in json.loads((out / "search" / "search_index.json").read_text())["docs"]}
+    hebrew = {d["location"] for d in json.loads((out / "he" / "search" / "search_index.json").read_text())["docs"]}
+    assert "page.html" in english and "page.html" in hebrew and not any(x.startswith("he/") for x in english)
+    assert '"base": "../he/"' in fallback  # he/page.html's searches read he/search/
+    assert (out / "he" / "search" / "search_index.js").is_file() is False  # no offline plugin here: no script
