@@ -319,7 +319,7 @@ def companion_template(course, lang: str) -> str:
 TRANSLATED_LESSONS = ("l00", "l01")
 
 
-def test_docstrings(course, lesson) -> dict[str, str]:
+def public_test_docstrings(course, lesson) -> dict[str, str]:
     """A lesson's public tests and their docstrings, whitespace folded as the feedback shows them (hidden
     tests show no details, so theirs are never translated)."""
     import ast
@@ -338,7 +338,7 @@ def tests_template(course, shorts=TRANSLATED_LESSONS) -> str:
     lines = []
     for short in shorts:
         lesson = course.lesson(short)
-        for name, doc in test_docstrings(course, lesson).items():
+        for name, doc in public_test_docstrings(course, lesson).items():
             lines += ["", f'[test."{short}.{name}"]', f"# en: {doc}", 'expected = ""', 'source_sha256 = ""']
     return "\n".join(lines) + "\n"
 
@@ -376,7 +376,7 @@ def mark_companion_current(path: Path, course) -> int:
 
 def _all_docstrings(course) -> dict[str, str]:
     return {f"{lesson.short}.{name}": doc for lesson in course.lessons
-            for name, doc in test_docstrings(course, lesson).items()}
+            for name, doc in public_test_docstrings(course, lesson).items()}
 
 
 def companion_problems(path: Path, course) -> tuple[list[str], list[str]]:

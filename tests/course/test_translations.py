@@ -21,7 +21,7 @@ import pytest
 
 from course.dev.translations import (LANGUAGES, TRANSLATED_LESSONS, anchors, catalog_problems, companion_problems,
                                      compare, english_diff, extract_messages, mark_current, page_hash, sha256,
-                                     test_docstrings, translations)
+                                     public_test_docstrings, translations)
 from course.exercises import load_course
 from course.i18n import (LOCALE_DIR, RTL, _, catalog, exercise_hints, expected_text, from_environment,
                          page_language_path, set_language, translate)
@@ -220,7 +220,7 @@ def test_companion_translates_every_text_and_keeps_the_hints_in_step(lang):
     for ex in COURSE.exercises_in_order():
         assert exercise_hints(ROOT, ex, lang) != tuple(ex.hints) or not ex.hints, f"{ex.id} has no {lang} hints"
     for short in TRANSLATED_LESSONS:  # what each public test checks, in the lessons translated in full
-        for name, doc in test_docstrings(COURSE, COURSE.lesson(short)).items():
+        for name, doc in public_test_docstrings(COURSE, COURSE.lesson(short)).items():
             assert expected_text(ROOT, short, name, doc, lang) != doc, f"{short}.{name} has no current {lang} text"
 
 
@@ -298,7 +298,7 @@ def test_check_feedback_is_in_hebrew_and_its_json_is_language_neutral(course_cop
     assert "expected: " in english.stdout and "expected: " not in hebrew.stdout
     assert _catalog_line("expected: {what}", "he") in hebrew.stdout
     assert "test_time_tool_returns_iso_time_in_zone" in hebrew.stdout  # test names are never translated
-    docs = test_docstrings(COURSE, COURSE.lesson("l00"))
+    docs = public_test_docstrings(COURSE, COURSE.lesson("l00"))
     said = expected_text(ROOT, "l00", "test_time_tool_default_is_utc", docs["test_time_tool_default_is_utc"], "he")
     assert said[:30] in hebrew.stdout and docs["test_time_tool_default_is_utc"][:30] in english.stdout
     as_json = [json.loads(run(*args, "--json", *extra, cwd=course_copy).stdout) for extra in ((), ("--lang", "he"))]

@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import jsonschema
@@ -508,9 +509,17 @@ def test_idle_open_connections_do_not_slow_generation_on_another(server):
     """Generations ran slower while other connections that had generated stayed open (each connection's
     thread had its own llama.cpp OpenMP team, and idle teams spin; issue 18): 2-3x on the machine of the
     report, 1.21-1.25x on this project's 2-core one with three such connections, 1.00x since every
-    computation runs on the engine's one thread. Measured as a ratio within one run: medians of the same
-    request with those connections closed, then open, in three interleaved rounds (so that a slow stretch of
-    the machine falls on both sides, not on one block)."""
+    computation runs on the engine's one thread. What is checked is that cause, not a wall-clock ratio (a ratio
+    bound of 1.15 failed on noise alone, at 1.15 and 1.19): connections that generate and stay open start no
+    thread the interpreter does not know of (an OpenMP team is such threads). The ratio of medians, with
+    those connections open and closed in three interleaved rounds, is printed beside it."""
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        pytest.skip("counts the process's threads in /proc/self/task (Linux)")
+
+    def foreign_threads() -> int:
+        return len(list(tasks.iterdir())) - threading.active_count()
+
     def client():
         return openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0, timeout=120)
 
@@ -526,15 +535,17 @@ def test_idle_open_connections_do_not_slow_generation_on_another(server):
         return sorted(values)[len(values) // 2]
 
     mine = client()
-    alone_t, beside_t = [], []
+    alone_t, beside_t, grown = [], [], []
     try:
-        times_s(mine, 1)  # warm
+        times_s(mine, 1)  # warm: the engine's thread and its OpenMP team exist from here on
         for _ in range(3):
             alone_t += times_s(mine)
+            before = foreign_threads()
             others = [client() for _ in range(3)]
             try:
                 for other in others:  # each generates once, then stays open and idle, as the official clients do
                     other.chat.completions.create(model=MODEL, messages=QUESTION, temperature=0, max_tokens=4)
+                grown.append(foreign_threads() - before)
                 beside_t += times_s(mine)
             finally:
                 for other in others:
@@ -542,4 +553,7 @@ def test_idle_open_connections_do_not_slow_generation_on_another(server):
     finally:
         mine.close()
     alone, beside = median(alone_t), median(beside_t)
-    assert beside / alone < 1.15, f"{beside:.3f} s with three idle connections open, {alone:.3f} s without"
+    print(f"median {beside:.3f} s with three idle connections open, {alone:.3f} s without "
+          f"({beside / alone:.2f}x)")
+    assert max(grown) <= 0, (f"three connections that generated started {max(grown)} threads outside the "
+                             f"interpreter (an OpenMP team per connection thread?)")
