@@ -102,13 +102,7 @@ def catalog(lang: str) -> dict[str, str]:
 def _(message: str, /, **values: object) -> str:
     """``message`` in the learner's language (English when it has no translation), with ``{name}``
     placeholders filled from ``values``."""
-    text = catalog(language()).get(message, message)
-    if values:
-        try:
-            return text.format(**values)
-        except (KeyError, IndexError, ValueError):
-            return message.format(**values)  # a broken translation never hides the message
-    return text
+    return translate(message, language(), **values)
 
 
 def N_(message: str) -> str:
@@ -122,7 +116,7 @@ def translate(message: str, lang: str, /, **values: object) -> str:
     try:
         return text.format(**values) if values else text
     except (KeyError, IndexError, ValueError):
-        return message.format(**values)
+        return message.format(**values)  # a broken translation never hides the message
 
 
 # --- course.toml's texts ------------------------------------------------------------------------
